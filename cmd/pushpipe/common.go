@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pushpipe/pushpipe/internal/chx"
+	"github.com/pushpipe/pushpipe/internal/config"
+	"github.com/pushpipe/pushpipe/internal/pg"
+)
+
+// common is the configuration every role shares: where the real parts are, and logging.
+type common struct {
+	Kafka      []string
+	ClickHouse string
+	Postgres   string
+	MasterKey  string
+	LogFormat  string
+	LogLevel   string
+}
+
+func loadCommon(r *config.Reader) common {
+	return common{
+		Kafka:      r.List("PUSHPIPE_KAFKA", []string{"127.0.0.1:19092"}),
+		ClickHouse: r.String("PUSHPIPE_CLICKHOUSE", "clickhouse://127.0.0.1:19000/default"),
+		Postgres:   r.String("PUSHPIPE_POSTGRES", "postgres://pushpipe@127.0.0.1:15432/pushpipe?sslmode=disable"),
+		MasterKey:  r.String("PUSHPIPE_MASTER_KEY", ""),
+		LogFormat:  r.String("PUSHPIPE_LOG_FORMAT", "text"),
+		LogLevel:   r.String("PUSHPIPE_LOG_LEVEL", "info"),
+	}
+}
+
+// finish reports every configuration problem at once.
+func finish(r *config.Reader, e *env, role string) bool {
+	if err := r.Err(e.environ); err != nil {
+		fmt.Fprintf(e.stderr, "pushpipe %s: configuration problems:\n", role)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(e.stderr, "  - %s\n", line)
+		}
+		return false
+	}
+	return true
+}
+
+// logger builds the process logger: JSON outside development, fixed keys.
+func (c common) logger(w io.Writer, role string) *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(h).With("role", role)
+}
+
+func (c common) openPostgres(ctx context.Context) (*pgxpool.Pool, error) {
+	return pg.Open(ctx, c.Postgres)
+}
+
+func (c common) openClickHouse(ctx context.Context) (driver.Conn, error) {
+	return chx.Open(ctx, c.ClickHouse)
+}
+
+// fail prints err for a human and returns exit code 1.
+func fail(e *env, role string, err error) int {
+	fmt.Fprintf(e.stderr, "pushpipe %s: %v\n", role, err)
+	return 1
+}

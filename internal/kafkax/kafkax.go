@@ -1,0 +1,112 @@
+// Package kafkax holds Kafka plumbing shared by the roles: writer and reader
+// constructors with Pushpipe's defaults, and kafka-go's logger bridged to slog.
+// It knows nothing of event contents.
+package kafkax
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// WriterConfig tunes a producer. Zero values take the defaults noted.
+type WriterConfig struct {
+	Brokers      []string
+	Topic        string
+	BatchTimeout time.Duration // default 2ms: kafka-go's 1 s default would hold every request that long
+	BatchSize    int           // default 500 messages
+}
+
+// NewWriter returns a producer that waits for all in-sync replicas (RequireAll)
+// and partitions by key with murmur2, as the Java client does.
+func NewWriter(cfg WriterConfig, log *slog.Logger) *kafka.Writer {
+	if cfg.BatchTimeout == 0 {
+		cfg.BatchTimeout = 2 * time.Millisecond
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 500
+	}
+	return &kafka.Writer{
+		Addr:                   kafka.TCP(cfg.Brokers...),
+		Topic:                  cfg.Topic,
+		Balancer:               &kafka.Murmur2Balancer{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchTimeout:           cfg.BatchTimeout,
+		BatchSize:              cfg.BatchSize,
+		BatchBytes:             8 << 20,
+		MaxAttempts:            5,
+		WriteTimeout:           10 * time.Second,
+		AllowAutoTopicCreation: false,
+		ErrorLogger:            ErrorLogger(log),
+	}
+}
+
+// ReaderConfig tunes a consumer-group reader.
+type ReaderConfig struct {
+	Brokers []string
+	Topic   string
+	GroupID string
+}
+
+// NewReader returns a consumer-group reader with synchronous commits
+// (CommitInterval 0): callers FetchMessage, write, then CommitMessages.
+func NewReader(cfg ReaderConfig, log *slog.Logger) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:           cfg.Brokers,
+		Topic:             cfg.Topic,
+		GroupID:           cfg.GroupID,
+		MinBytes:          1,
+		MaxBytes:          16 << 20,
+		MaxWait:           250 * time.Millisecond,
+		CommitInterval:    0,
+		StartOffset:       kafka.FirstOffset,
+		HeartbeatInterval: time.Second,
+		SessionTimeout:    10 * time.Second,
+		RebalanceTimeout:  10 * time.Second,
+		ErrorLogger:       ErrorLogger(log),
+	})
+}
+
+// ErrorLogger bridges kafka-go's error logger to slog at warn level.
+func ErrorLogger(log *slog.Logger) kafka.Logger {
+	return kafka.LoggerFunc(func(msg string, args ...any) {
+		log.Warn(fmt.Sprintf(msg, args...), "component", "kafka")
+	})
+}
+
+// EnsureTopics creates the topics that do not exist yet, with the given
+// partition count and replication factor; existing topics are left alone.
+func EnsureTopics(ctx context.Context, brokers []string, partitions, replication int, topics ...string) error {
+	if len(brokers) == 0 {
+		return errors.New("ensure topics: no brokers")
+	}
+	d := &kafka.Dialer{Timeout: 10 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", brokers[0])
+	if err != nil {
+		return fmt.Errorf("ensure topics: dial %s: %w", brokers[0], err)
+	}
+	defer conn.Close()
+	ctl, err := conn.Controller()
+	if err != nil {
+		return fmt.Errorf("ensure topics: find controller: %w", err)
+	}
+	cc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ctl.Host, strconv.Itoa(ctl.Port)))
+	if err != nil {
+		return fmt.Errorf("ensure topics: dial controller: %w", err)
+	}
+	defer cc.Close()
+	cfgs := make([]kafka.TopicConfig, 0, len(topics))
+	for _, t := range topics {
+		cfgs = append(cfgs, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: replication})
+	}
+	if err := cc.CreateTopics(cfgs...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("ensure topics: create: %w", err)
+	}
+	return nil
+}
