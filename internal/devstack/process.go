@@ -25,6 +25,9 @@ type daemon struct {
 	// marker is a string found in /proc/PID/cmdline of our process (a path
 	// under the dev dir), so that a reused pid is not mistaken for ours.
 	marker string
+	// askStop, when set, asks the service to stop through its own protocol;
+	// the stop signal follows only when that fails or takes too long.
+	askStop func(ctx context.Context) error
 	// stopSignal asks for a clean stop (SIGTERM, or SIGINT for Postgres' fast shutdown).
 	stopSignal syscall.Signal
 	// stopBudget is how long a clean stop may take before SIGKILL.
@@ -57,8 +60,8 @@ func (d daemon) start(cmd *exec.Cmd) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close() // the child keeps its own copy of the descriptor
-	fmt.Fprintf(logf, "\n==== %s: starting %s\n", time.Now().Format(time.RFC3339), strings.Join(cmd.Args, " "))
+	defer func() { _ = logf.Close() }() // the child keeps its own copy of the descriptor
+	_, _ = fmt.Fprintf(logf, "\n==== %s: starting %s\n", time.Now().Format(time.RFC3339), strings.Join(cmd.Args, " "))
 	cmd.Stdin = nil
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if cmd.SysProcAttr == nil {
@@ -81,26 +84,51 @@ func (d daemon) start(cmd *exec.Cmd) (*child, error) {
 	return c, nil
 }
 
-// stop asks our process to stop, waits up to the budget, then kills its
-// process group. It is a no-op when nothing of ours runs.
+// stop asks our process to stop (askStop, then the stop signal), waits up to
+// the budget, then kills its process group. It is a no-op when nothing of
+// ours runs.
 func (d daemon) stop(ctx context.Context) error {
 	pid, ok := d.running()
 	if !ok {
 		return removeIfExists(d.pidFile)
 	}
-	if err := syscall.Kill(pid, d.stopSignal); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal %s (pid %d): %w", d.name, pid, err)
+	via, err := d.stopGracefully(ctx, pid)
+	if err != nil {
+		return err
 	}
-	if !d.waitExit(ctx, pid, d.stopBudget) {
+	if via == "" && ctx.Err() != nil {
+		return fmt.Errorf("stop %s (pid %d) interrupted before it exited: %w", d.name, pid, ctx.Err())
+	}
+	if via == "" {
 		d.logger.Warn("no clean stop within budget, sending SIGKILL", "component", d.name, "pid", pid, "budget", d.stopBudget)
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
-		if !d.waitExit(ctx, pid, 5*time.Second) {
+		if !d.waitExit(context.WithoutCancel(ctx), pid, 5*time.Second) {
 			return fmt.Errorf("stop %s: pid %d still alive after SIGKILL", d.name, pid)
 		}
+		via = "SIGKILL"
 	}
-	d.logger.Info("stopped", "component", d.name, "pid", pid)
+	d.logger.Info("stopped", "component", d.name, "pid", pid, "via", via)
 	return removeIfExists(d.pidFile)
+}
+
+// stopGracefully tries askStop, then the stop signal, each with the budget,
+// and reports which one worked ("" when neither did).
+func (d daemon) stopGracefully(ctx context.Context, pid int) (string, error) {
+	if d.askStop != nil {
+		err := d.askStop(ctx)
+		if err == nil && d.waitExit(ctx, pid, d.stopBudget) {
+			return "request", nil
+		}
+		d.logger.Warn("stop request did not work, sending the stop signal", "component", d.name, "pid", pid, "err", err)
+	}
+	if err := syscall.Kill(pid, d.stopSignal); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return "", fmt.Errorf("signal %s (pid %d): %w", d.name, pid, err)
+	}
+	if d.waitExit(ctx, pid, d.stopBudget) {
+		return d.stopSignal.String(), nil
+	}
+	return "", nil
 }
 
 // waitExit polls until pid is gone; it reports false on timeout.
@@ -121,12 +149,12 @@ type readiness func(ctx context.Context) error
 // waitReady polls probe until it succeeds, the child exits, or the timeout
 // passes. c may be nil when the process was started by an earlier run.
 func (d daemon) waitReady(ctx context.Context, c *child, timeout time.Duration, probe readiness) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	var done <-chan struct{}
 	if c != nil {
 		done = c.done
 	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -136,9 +164,11 @@ func (d daemon) waitReady(ctx context.Context, c *child, timeout time.Duration, 
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("%w: %s exited while starting (%v); read %s", ErrNotReady, d.name, c.err, d.logFile)
+			return fmt.Errorf("%w: %s exited while starting (%w); read %s", ErrNotReady, d.name, c.err, d.logFile)
+		case <-deadline.C:
+			return fmt.Errorf("%w: %s not ready after %s (last check: %w); read %s", ErrNotReady, d.name, timeout, err, d.logFile)
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %s not ready after %s (last check: %v); read %s", ErrNotReady, d.name, timeout, err, d.logFile)
+			return fmt.Errorf("wait for %s: %w", d.name, ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -182,7 +212,8 @@ func zombie(pid int) bool {
 
 // portOpen reports whether something accepts TCP connections on addr.
 func portOpen(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 300*time.Millisecond)
+	d := net.Dialer{Timeout: 300 * time.Millisecond}
+	conn, err := d.DialContext(context.Background(), "tcp", addr)
 	if err != nil {
 		return false
 	}
@@ -242,4 +273,27 @@ func removeIfExists(path string) error {
 		return fmt.Errorf("remove %s: %w", path, err)
 	}
 	return nil
+}
+
+// startReady starts cmd as the daemon and waits until probe succeeds; when
+// the service does not become ready the process is stopped again, so that a
+// failed up leaves nothing half-started behind.
+func (d daemon) startReady(ctx context.Context, cmd *exec.Cmd, timeout time.Duration, probe readiness) error {
+	c, err := d.start(cmd)
+	if err != nil {
+		return err
+	}
+	if err := d.waitReady(ctx, c, timeout, probe); err != nil {
+		if stopErr := d.stop(context.WithoutCancel(ctx)); stopErr != nil {
+			d.logger.Warn("stop after failed start", "component", d.name, "err", stopErr)
+		}
+		return err
+	}
+	return nil
+}
+
+// status reports pid, liveness and whether addr answers.
+func (d daemon) status(addr string) Status {
+	pid, ok := d.running()
+	return Status{Name: d.name, Running: ok, Listening: portOpen(addr), PID: pid, Addr: addr, Log: d.logFile}
 }

@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +21,7 @@ type progress struct {
 func (p progress) printf(svc, format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s: %s\n", svc, fmt.Sprintf(format, args...))
+	_, _ = fmt.Fprintf(p.w, "%s: %s\n", svc, fmt.Sprintf(format, args...))
 }
 
 // step runs fn, printing what it does, a heartbeat every 15 s, and how long it took.
@@ -59,39 +58,26 @@ func lookTool(name, debPackage string) (string, error) {
 	return path, nil
 }
 
-// runTool runs a short-lived command, appending its output to logFile (and to
+// runTool runs a short-lived command (made with exec.CommandContext), appending its output to logFile (and to
 // extra, when given). On failure the error carries the last lines of output.
-func runTool(ctx context.Context, cmd *exec.Cmd, logFile string, extra io.Writer) error {
+func runTool(cmd *exec.Cmd, logFile string, extra io.Writer) error {
 	logf, err := openLog(logFile)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "\n==== %s: running %s\n", time.Now().Format(time.RFC3339), strings.Join(cmd.Args, " "))
+	defer func() { _ = logf.Close() }()
+	_, _ = fmt.Fprintf(logf, "\n==== %s: running %s\n", time.Now().Format(time.RFC3339), strings.Join(cmd.Args, " "))
 	tail := &tailBuffer{max: 2048}
 	out := io.MultiWriter(logf, tail)
 	if extra != nil {
 		out = io.MultiWriter(out, extra)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	if cmd.Cancel == nil && ctx != nil {
-		cmd.WaitDelay = 5 * time.Second
-	}
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s: %w\n%s\n(full output in %s)", strings.Join(cmd.Args[:min(2, len(cmd.Args))], " "), err, indent(tail.String()), logFile)
 	}
 	return nil
-}
-
-// output runs a short-lived command and returns its trimmed stdout.
-func output(cmd *exec.Cmd) (string, error) {
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s: %w: %s", cmd.Args[0], err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // tailBuffer keeps the last max bytes written to it.

@@ -1,0 +1,65 @@
+# Pushpipe — the two commands a user needs are `make run` and `make test`.
+# Everything the targets need is fetched and started by the project itself
+# (internal/devstack); all local state lives under .dev/.
+
+GO           ?= go
+BIN          := bin/pushpipe
+DEV          := .dev
+GOLANGCI     := $(DEV)/bin/golangci-lint
+GOLANGCI_VER := v2.15.0
+BENCHSTAT    := $(DEV)/bin/benchstat
+# The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
+DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
+
+.PHONY: all build run test test-unit smoke bench-ingest lint dev-up dev-down dev-status clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pushpipe
+
+$(DEV)/master.key:
+	@mkdir -p $(DEV) && umask 077 && head -c 32 /dev/urandom | base64 > $@
+	@echo "generated a development master key in $@ (production: set PUSHPIPE_MASTER_KEY)"
+
+dev-up: build $(DEV)/master.key
+	$(BIN) dev up
+
+dev-down: build
+	$(BIN) dev down
+
+dev-status: build
+	$(BIN) dev status
+
+## run: fetch and start the stack, migrate, create a demo site, run every role in one process.
+run: dev-up
+	@$(DEVENV) && exec $(BIN) demo --state $(DEV)/demo-site.json
+
+## test: start the stack, then run unit, integration and end-to-end tests.
+test: dev-up
+	$(GO) vet ./...
+	@$(DEVENV) && $(GO) test -race -shuffle=on -count=1 -timeout 20m ./...
+
+## test-unit: the fast tier, no services needed (integration tests skip).
+test-unit:
+	env -u PUSHPIPE_KAFKA -u PUSHPIPE_CLICKHOUSE -u PUSHPIPE_POSTGRES $(GO) test -race -shuffle=on -count=1 ./...
+
+## smoke: 20,000 beacons through separate ingest/stream/api processes, stream SIGKILLed once.
+smoke: dev-up
+	@$(DEVENV) && $(BIN) smoke
+
+## bench-ingest: steady offered load on POST /v1/events, Kafka on this machine.
+bench-ingest: dev-up
+	@$(DEVENV) && $(BIN) bench-ingest --out docs/BENCHMARKS.md
+
+$(GOLANGCI):
+	@mkdir -p $(DEV)/bin
+	@echo "installing golangci-lint $(GOLANGCI_VER) into $(DEV)/bin (first time only)"
+	GOBIN=$(abspath $(DEV)/bin) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VER)
+
+lint: $(GOLANGCI)
+	$(GO) mod tidy -diff
+	$(GOLANGCI) run ./...
+
+clean: dev-down
+	rm -rf bin
