@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,16 +37,23 @@ func loadCommon(r *config.Reader) common {
 	}
 }
 
-// finish reports every configuration problem at once.
-func finish(r *config.Reader, e *env, role string) bool {
-	if err := r.Err(e.environ); err != nil {
-		fmt.Fprintf(e.stderr, "pushpipe %s: configuration problems:\n", role)
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(e.stderr, "  - %s\n", line)
-		}
-		return false
+// finish reports every configuration problem at once: those r found, the
+// extra ones (such as a role's Validate), and PUSHPIPE_* variables that no
+// role reads. One environment may configure every role (an env file, a
+// compose file), so a key of another role is not unknown.
+func finish(r *config.Reader, e *env, cmd string, extra ...error) bool {
+	all := config.NewReader(e.getenv)
+	loadAllConfigs(all)
+	r.Known(all.Keys()...)
+	err := errors.Join(append([]error{r.Err(e.environ)}, extra...)...)
+	if err == nil {
+		return true
 	}
-	return true
+	fmt.Fprintf(e.stderr, "pushpipe %s: configuration problems:\n", cmd)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(e.stderr, "  - %s\n", line)
+	}
+	return false
 }
 
 // logger builds the process logger: JSON outside development, fixed keys.

@@ -27,15 +27,17 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"ingest":   {"run the beacon ingest HTTP service", cmdIngest},
-		"stream":   {"run the stream consumers (ClickHouse sink)", cmdStream},
-		"api":      {"run the dashboard API", cmdAPI},
-		"all":      {"run every role in one process", cmdAll},
-		"migrate":  {"apply Postgres and ClickHouse migrations", cmdMigrate},
-		"dev":      {"manage the local stack: dev up|down|status|env", cmdDev},
-		"site":     {"manage sites: site create --name NAME [--origin URL]...", cmdSite},
-		"simulate": {"send realistic synthetic traffic to ingest", cmdSimulate},
-		"smoke":    {"end-to-end smoke run with a crash of the stream role", cmdSmoke},
+		"ingest":       {"run the beacon ingest HTTP service", cmdIngest},
+		"stream":       {"run the stream consumers (ClickHouse sink)", cmdStream},
+		"api":          {"run the dashboard API", cmdAPI},
+		"all":          {"run every role in one process", cmdAll},
+		"migrate":      {"apply Postgres and ClickHouse migrations", cmdMigrate},
+		"dev":          {"manage the local stack: dev up|down|status|env", cmdDev},
+		"site":         {"manage sites: site create --name NAME [--origin URL]...", cmdSite},
+		"simulate":     {"send realistic synthetic traffic to ingest", cmdSimulate},
+		"smoke":        {"end-to-end smoke run with a crash of the stream role", cmdSmoke},
+		"bench-ingest": {"measure ingest throughput and latency under steady load", cmdBenchIngest},
+		"demo":         {"migrate, create a demo site once, print URLs and keys, run all", cmdDemo},
 	}
 }
 
@@ -72,6 +74,6 @@ func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: pushpipe <command> [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-13s %s\n", n, cmds[n].summary)
 	}
 }

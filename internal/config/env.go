@@ -107,6 +107,16 @@ func (r *Reader) Known(keys ...string) {
 	}
 }
 
+// Keys returns every key asked for so far.
+func (r *Reader) Keys() []string {
+	keys := make([]string, 0, len(r.known))
+	for k := range r.known {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // Err reports every problem found so far plus every PUSHPIPE_* variable in
 // environ that was never asked for. Call it after reading all keys.
 func (r *Reader) Err(environ []string) error {

@@ -60,6 +60,9 @@ func (s *Store) CreateSite(ctx context.Context, in NewSite) (CreatedSite, error)
 	if err != nil {
 		return CreatedSite{}, err
 	}
+	if in.AllowedOrigins == nil {
+		in.AllowedOrigins = []string{} // an empty list, not NULL
+	}
 	out := CreatedSite{APIKey: randomToken("ppk_", 32)}
 	out.SiteKey = randomToken("pps_", 16)
 	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {

@@ -1,0 +1,130 @@
+package dashboardapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/api"
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/stats"
+)
+
+// APIKeys finds the site an API key belongs to; an unknown or revoked key is
+// an error wrapping controlplane.ErrNotFound. *controlplane.Store is one.
+type APIKeys interface {
+	SiteIDByAPIKey(ctx context.Context, apiKey string) (string, error)
+}
+
+// Query and answer types of the stats querier.
+type (
+	OverviewQuery = stats.OverviewQuery
+	Overview      = stats.Overview
+)
+
+// JSON answers of the API, for clients written in Go and for tests.
+type (
+	OverviewResponse    = api.OverviewResponse
+	BucketResponse      = api.BucketResponse
+	SubscribersResponse = api.SubscribersResponse
+	ErrorBody           = api.ErrorBody
+	Problem             = api.Problem
+)
+
+// Stats answers analytics queries for one site; NewClickHouseStats is the real one.
+type Stats interface {
+	Overview(ctx context.Context, q OverviewQuery) (Overview, error)
+}
+
+// NewClickHouseStats queries the events and subscribers tables through conn.
+func NewClickHouseStats(conn driver.Conn) Stats { return stats.NewClickHouse(conn) }
+
+// Deps are what the service needs from outside.
+type Deps struct {
+	Keys  APIKeys // required
+	Stats Stats   // required
+	Now   func() time.Time
+}
+
+// Service is the dashboard API.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	handler http.Handler
+}
+
+// HTTP server limits.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	idleTimeout       = 90 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+// New builds the service.
+func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("api config: %w", err)
+	}
+	if deps.Keys == nil || deps.Stats == nil {
+		return nil, errors.New("api: Deps.Keys and Deps.Stats are required")
+	}
+	log = log.With("component", "api")
+	h := api.NewRouter(api.Deps{Keys: deps.Keys, Stats: deps.Stats, Log: log, Now: deps.Now, QueryTimeout: cfg.QueryTimeout})
+	return &Service{cfg: cfg, log: log, handler: h}, nil
+}
+
+// Handler is the HTTP handler of the service, for tests and for mounting.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Run listens on cfg.Addr and serves until ctx is done (see Serve).
+func (s *Service) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("api: listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then stops accepting and lets
+// requests in flight finish within cfg.ShutdownTimeout, after which it
+// closes what is left. It returns nil after a clean shutdown.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      s.cfg.QueryTimeout + 5*time.Second, // an answer may wait for its queries
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	s.log.Info("api listening", "addr", ln.Addr().String())
+	select {
+	case err := <-served:
+		return fmt.Errorf("api: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("api: graceful shutdown: %w", err), srv.Close())
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("api: serve: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.log.Info("api stopped")
+	return nil
+}

@@ -1,0 +1,33 @@
+package ingest
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Paths served.
+const (
+	PathEvents  = "/v1/events"
+	PathHealthz = "/healthz"
+	PathReadyz  = "/readyz"
+)
+
+func (s *Service) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode) // no debug banner; the mode is process-wide and idempotent
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ForwardedByClientIP = false // the client IP is resolved by enrich.Proxies
+	e.Use(s.recoverPanics(), s.logFailures())
+	e.POST(PathEvents, s.handleEvents)
+	e.OPTIONS(PathEvents, s.handlePreflight)
+	e.GET(PathHealthz, s.handleHealthz)
+	e.GET(PathReadyz, s.handleReadyz)
+	e.NoRoute(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "not found: beacons go to POST " + PathEvents})
+	})
+	e.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
+	})
+	return e
+}

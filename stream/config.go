@@ -1,0 +1,63 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pushpipe/pushpipe/internal/config"
+)
+
+// Config is the stream role's configuration. The Kafka brokers and the
+// ClickHouse connection come from the common configuration, through Deps.
+type Config struct {
+	Group         string        // PUSHPIPE_SINK_GROUP: consumer group of the sink
+	BatchSize     int           // PUSHPIPE_SINK_BATCH_SIZE: rows per partition batch
+	BatchInterval time.Duration // PUSHPIPE_SINK_BATCH_INTERVAL: longest a message waits for its insert
+	DrainTimeout  time.Duration // how long Run flushes and commits after its context ended (not an env key)
+}
+
+// Defaults.
+const (
+	DefaultGroup         = "pushpipe-sink"
+	DefaultBatchSize     = 5000
+	DefaultBatchInterval = 500 * time.Millisecond
+	DefaultDrainTimeout  = 10 * time.Second
+)
+
+// Limits that Validate enforces.
+const (
+	maxBatchSize     = 1_000_000
+	minBatchInterval = 10 * time.Millisecond
+	maxBatchInterval = 10 * time.Minute
+)
+
+// LoadConfig reads the stream keys from r; r collects unparsable values.
+func LoadConfig(r *config.Reader) Config {
+	return Config{
+		Group:         r.String("PUSHPIPE_SINK_GROUP", DefaultGroup),
+		BatchSize:     r.Int("PUSHPIPE_SINK_BATCH_SIZE", DefaultBatchSize),
+		BatchInterval: r.Duration("PUSHPIPE_SINK_BATCH_INTERVAL", DefaultBatchInterval),
+		DrainTimeout:  DefaultDrainTimeout,
+	}
+}
+
+// Validate reports every problem of c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Group) == "" {
+		errs = append(errs, errors.New("PUSHPIPE_SINK_GROUP: must not be empty"))
+	}
+	if c.BatchSize < 1 || c.BatchSize > maxBatchSize {
+		errs = append(errs, fmt.Errorf("PUSHPIPE_SINK_BATCH_SIZE: %d is out of range 1..%d", c.BatchSize, maxBatchSize))
+	}
+	if c.BatchInterval < minBatchInterval || c.BatchInterval > maxBatchInterval {
+		errs = append(errs, fmt.Errorf("PUSHPIPE_SINK_BATCH_INTERVAL: %s is out of range %s..%s",
+			c.BatchInterval, minBatchInterval, maxBatchInterval))
+	}
+	if c.DrainTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("drain timeout: %s must be positive", c.DrainTimeout))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,78 @@
+package stream
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pushpipe/pushpipe/internal/config"
+)
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		want     Config
+		readErr  string // from the reader: unparsable values
+		validErr []string
+	}{
+		{
+			name: "defaults",
+			want: Config{Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+		},
+		{
+			name: "set",
+			env: map[string]string{
+				"PUSHPIPE_SINK_GROUP": "g2", "PUSHPIPE_SINK_BATCH_SIZE": "100", "PUSHPIPE_SINK_BATCH_INTERVAL": "2s",
+			},
+			want: Config{Group: "g2", BatchSize: 100, BatchInterval: 2 * time.Second, DrainTimeout: 10 * time.Second},
+		},
+		{
+			name:    "unparsable",
+			env:     map[string]string{"PUSHPIPE_SINK_BATCH_SIZE": "lots", "PUSHPIPE_SINK_BATCH_INTERVAL": "soon"},
+			want:    Config{Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+			readErr: `PUSHPIPE_SINK_BATCH_SIZE: "lots" is not an integer`,
+		},
+		{
+			name: "out of range, all reported",
+			env: map[string]string{
+				"PUSHPIPE_SINK_BATCH_SIZE": "0", "PUSHPIPE_SINK_BATCH_INTERVAL": "1ms",
+			},
+			want: Config{Group: "pushpipe-sink", BatchSize: 0, BatchInterval: time.Millisecond, DrainTimeout: 10 * time.Second},
+			validErr: []string{
+				"PUSHPIPE_SINK_BATCH_SIZE: 0 is out of range 1..1000000",
+				"PUSHPIPE_SINK_BATCH_INTERVAL: 1ms is out of range 10ms..10m0s",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var environ []string
+			for k, v := range tt.env {
+				environ = append(environ, k+"="+v)
+			}
+			r := config.NewReader(func(k string) string { return tt.env[k] })
+			got := LoadConfig(r)
+			require.Equal(t, tt.want, got)
+			if tt.readErr != "" {
+				require.ErrorContains(t, r.Err(environ), tt.readErr)
+			} else {
+				require.NoError(t, r.Err(environ), "every key is declared")
+			}
+			err := got.Validate()
+			if len(tt.validErr) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			require.Equal(t, tt.validErr, strings.Split(err.Error(), "\n"))
+		})
+	}
+}
+
+func TestValidateEmptyGroup(t *testing.T) {
+	c := Config{Group: " ", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
+	require.EqualError(t, c.Validate(), "PUSHPIPE_SINK_GROUP: must not be empty")
+}

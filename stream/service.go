@@ -1,0 +1,119 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/pushpipe/pushpipe/internal/kafkax"
+	"github.com/pushpipe/pushpipe/schemas"
+	"github.com/pushpipe/pushpipe/stream/internal/sink"
+)
+
+// Deps are the clients the stream role runs on. Run closes ClickHouse when it
+// returns, so give the Service a connection of its own.
+type Deps struct {
+	ClickHouse driver.Conn // clickhouse-go/v2 native connection (internal/chx.Open)
+	Brokers    []string    // Kafka bootstrap brokers (PUSHPIPE_KAFKA)
+
+	topic     string                      // tests: consume another topic than schemas.TopicEvents
+	wrapStore func(sink.Store) sink.Store // tests: intercept inserts
+}
+
+// Stats counts what the sink did since New.
+type Stats struct {
+	Inserted     int64 // rows inserted into events (including inserts ClickHouse deduplicated)
+	Batches      int64 // successful inserts
+	DeadLettered int64 // undecodable messages sent to schemas.TopicEventsDLQ
+	Skipped      int64 // messages already stored (at or below the replay watermark)
+}
+
+// Service is the stream role: the ClickHouse sink of schemas.TopicEvents.
+type Service struct {
+	cfg    Config
+	topic  string
+	log    *slog.Logger
+	reader *kafka.Reader
+	dlq    *kafka.Writer
+	conn   driver.Conn
+	sink   *sink.Sink
+}
+
+// New checks cfg and deps and builds the service; it connects to nothing
+// until Run.
+func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if deps.ClickHouse == nil {
+		errs = append(errs, errors.New("no ClickHouse connection"))
+	}
+	if len(deps.Brokers) == 0 {
+		errs = append(errs, errors.New("no Kafka brokers (PUSHPIPE_KAFKA)"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("new stream service: %w", err)
+	}
+	topic := deps.topic
+	if topic == "" {
+		topic = schemas.TopicEvents
+	}
+	s := &Service{cfg: cfg, topic: topic, log: log.With("component", "stream"), conn: deps.ClickHouse}
+	s.reader = kafkax.NewReader(kafkax.ReaderConfig{Brokers: deps.Brokers, Topic: topic, GroupID: cfg.Group}, log)
+	s.dlq = kafkax.NewWriter(kafkax.WriterConfig{Brokers: deps.Brokers, Topic: schemas.TopicEventsDLQ}, log)
+	var store sink.Store = sink.NewClickHouse(deps.ClickHouse)
+	if deps.wrapStore != nil {
+		store = deps.wrapStore(store)
+	}
+	s.sink = sink.New(sink.Config{
+		BatchSize:     cfg.BatchSize,
+		BatchInterval: cfg.BatchInterval,
+		DrainTimeout:  cfg.DrainTimeout * 3 / 4,
+	}, s.reader, s.dlq, store, log)
+	return s, nil
+}
+
+// Run consumes until ctx ends, then drains within Config.DrainTimeout: three
+// quarters of it to insert what is buffered and commit, the rest to close
+// the reader (leaving the group), the dead-letter writer and the ClickHouse
+// connection. It returns nil after a complete drain. Call it once.
+func (s *Service) Run(ctx context.Context) error {
+	s.log.Info("stream starting", "topic", s.topic, "group", s.cfg.Group,
+		"batch_size", s.cfg.BatchSize, "batch_interval", s.cfg.BatchInterval)
+	err := s.sink.Run(ctx)
+	if err != nil {
+		err = fmt.Errorf("stream sink: %w", err)
+	}
+	return errors.Join(err, s.close(s.cfg.DrainTimeout/4))
+}
+
+// close closes the clients, giving up waiting after budget.
+func (s *Service) close(budget time.Duration) error {
+	done := make(chan error, 1)
+	go func() {
+		done <- errors.Join(s.reader.Close(), s.dlq.Close(), s.conn.Close())
+	}()
+	t := time.NewTimer(budget)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("close stream clients: %w", err)
+		}
+		return nil
+	case <-t.C:
+		return fmt.Errorf("close stream clients: not done within %s", budget)
+	}
+}
+
+// Stats returns the sink's counters; safe to call while Run runs.
+func (s *Service) Stats() Stats {
+	st := s.sink.Stats()
+	return Stats{Inserted: st.Inserted, Batches: st.Batches, DeadLettered: st.DeadLettered, Skipped: st.Skipped}
+}
