@@ -35,14 +35,20 @@ type Stats struct {
 
 // Service is the stream role: the ClickHouse sink of schemas.TopicEvents.
 type Service struct {
-	cfg    Config
-	topic  string
-	log    *slog.Logger
-	reader *kafka.Reader
-	dlq    *kafka.Writer
-	conn   driver.Conn
-	sink   *sink.Sink
+	cfg       Config
+	topic     string
+	log       *slog.Logger // with component=stream
+	kafkaLog  *slog.Logger // kafkax adds component=kafka
+	readerCfg kafkax.ReaderConfig
+	reader    groupReader
+	dlq       *kafka.Writer
+	conn      driver.Conn
+	sink      *sink.Sink
 }
+
+// groupReader is the sink's Consumer. Its *kafka.Reader is made by Run,
+// because kafka-go joins the consumer group as soon as a reader exists.
+type groupReader struct{ *kafka.Reader }
 
 // New checks cfg and deps and builds the service; it connects to nothing
 // until Run.
@@ -64,8 +70,8 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 	if topic == "" {
 		topic = schemas.TopicEvents
 	}
-	s := &Service{cfg: cfg, topic: topic, log: log.With("component", "stream"), conn: deps.ClickHouse}
-	s.reader = kafkax.NewReader(kafkax.ReaderConfig{Brokers: deps.Brokers, Topic: topic, GroupID: cfg.Group}, log)
+	s := &Service{cfg: cfg, topic: topic, log: log.With("component", "stream"), kafkaLog: log, conn: deps.ClickHouse}
+	s.readerCfg = kafkax.ReaderConfig{Brokers: deps.Brokers, Topic: topic, GroupID: cfg.Group}
 	s.dlq = kafkax.NewWriter(kafkax.WriterConfig{Brokers: deps.Brokers, Topic: schemas.TopicEventsDLQ}, log)
 	var store sink.Store = sink.NewClickHouse(deps.ClickHouse)
 	if deps.wrapStore != nil {
@@ -75,7 +81,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 		BatchSize:     cfg.BatchSize,
 		BatchInterval: cfg.BatchInterval,
 		DrainTimeout:  cfg.DrainTimeout * 3 / 4,
-	}, s.reader, s.dlq, store, log)
+	}, &s.reader, s.dlq, store, log)
 	return s, nil
 }
 
@@ -86,6 +92,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("stream starting", "topic", s.topic, "group", s.cfg.Group,
 		"batch_size", s.cfg.BatchSize, "batch_interval", s.cfg.BatchInterval)
+	s.reader.Reader = kafkax.NewReader(s.readerCfg, s.kafkaLog)
 	err := s.sink.Run(ctx)
 	if err != nil {
 		err = fmt.Errorf("stream sink: %w", err)

@@ -45,7 +45,8 @@ func TestNewChecksDeps(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, schemas.TopicEvents, s.topic)
 	require.Equal(t, schemas.TopicEventsDLQ, s.dlq.Topic)
-	require.Equal(t, "g", s.reader.Config().GroupID)
+	require.Equal(t, "g", s.readerCfg.GroupID)
+	require.Nil(t, s.reader.Reader, "no group membership before Run")
 }
 
 type nopConn struct{ driver.Conn }
@@ -66,10 +67,11 @@ func TestSinkStoresEachEventOnce(t *testing.T) {
 	require.Equal(t, int64(n), r.svc.Stats().Inserted)
 
 	var topics, offsets uint64
-	require.NoError(t, st.ch.QueryRow(t.Context(),
-		`SELECT uniqExact(kafka_topic), uniqExact(kafka_partition, kafka_offset) FROM events WHERE site_id = ?`, site).
-		Scan(&topics, &offsets))
+	var topic string
+	require.NoError(t, st.ch.QueryRow(t.Context(), `SELECT uniqExact(kafka_topic), any(kafka_topic),
+		uniqExact(kafka_partition, kafka_offset) FROM events WHERE site_id = ?`, site).Scan(&topics, &topic, &offsets))
 	require.Equal(t, uint64(1), topics)
+	require.Equal(t, st.topic, topic)
 	require.Equal(t, uint64(n), offsets, "each row records its own Kafka position")
 }
 
@@ -254,7 +256,7 @@ func deleteTopic(t *testing.T, broker, topic string) {
 		t.Logf("delete topic %s: %v", topic, err)
 		return
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ctl, err := conn.Controller()
 	if err != nil {
 		t.Logf("delete topic %s: %v", topic, err)
@@ -265,7 +267,7 @@ func deleteTopic(t *testing.T, broker, topic string) {
 		t.Logf("delete topic %s: %v", topic, err)
 		return
 	}
-	defer cc.Close()
+	defer func() { _ = cc.Close() }()
 	if err := cc.DeleteTopics(topic); err != nil {
 		t.Logf("delete topic %s: %v", topic, err)
 	}

@@ -28,7 +28,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "migrate", err)
 	}
-	defer ch.Close()
+	defer func() { _ = ch.Close() }()
 	if err := migrate.All(ctx, db, ch, log); err != nil {
 		return fail(e, "migrate", err)
 	}

@@ -140,9 +140,15 @@ type prepare struct {
 	partitions   int
 }
 
-func cmdIngest(ctx context.Context, e *env, args []string) int { return runRoleCmd(ctx, e, "ingest", args) }
-func cmdStream(ctx context.Context, e *env, args []string) int { return runRoleCmd(ctx, e, "stream", args) }
-func cmdAPI(ctx context.Context, e *env, args []string) int    { return runRoleCmd(ctx, e, "api", args) }
+func cmdIngest(ctx context.Context, e *env, args []string) int {
+	return runRoleCmd(ctx, e, "ingest", args)
+}
+
+func cmdStream(ctx context.Context, e *env, args []string) int {
+	return runRoleCmd(ctx, e, "stream", args)
+}
+
+func cmdAPI(ctx context.Context, e *env, args []string) int { return runRoleCmd(ctx, e, "api", args) }
 
 // cmdAll runs every role in one process; they share nothing but Kafka and the databases.
 func cmdAll(ctx context.Context, e *env, args []string) int {

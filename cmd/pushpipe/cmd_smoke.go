@@ -14,9 +14,12 @@ import (
 
 	"github.com/pushpipe/pushpipe/internal/config"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
+	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/internal/migrate"
 	"github.com/pushpipe/pushpipe/internal/procs"
 	"github.com/pushpipe/pushpipe/internal/simulate"
+	"github.com/pushpipe/pushpipe/schemas"
+	"github.com/pushpipe/pushpipe/stream"
 )
 
 // smokeFlags are the knobs of `pushpipe smoke`.
@@ -28,6 +31,7 @@ type smokeFlags struct {
 	settle   time.Duration
 	noKill   bool
 	visitors int
+	group    string // the sink's consumer group
 }
 
 func parseSmokeFlags(args []string, stderr io.Writer) (smokeFlags, error) {
@@ -69,6 +73,7 @@ func cmdSmoke(ctx context.Context, e *env, args []string) int {
 	}
 	r := config.NewReader(e.getenv)
 	c := loadCommon(r)
+	f.group = stream.LoadConfig(r).Group
 	if !finish(r, e, "smoke") {
 		return 2
 	}
@@ -94,7 +99,7 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 	if err != nil {
 		return smokeResult{}, err
 	}
-	defer ch.Close()
+	defer func() { _ = ch.Close() }()
 	if err := migrate.All(ctx, db, ch, log); err != nil {
 		return smokeResult{}, err
 	}
@@ -126,6 +131,9 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 		}
 	}
 
+	if err := waitCaughtUp(ctx, e.stderr, c.Kafka, f.group); err != nil {
+		return smokeResult{}, err
+	}
 	cfg := simulate.DefaultConfig()
 	cfg.IngestURL, cfg.SiteKey = "http://"+ingestAddr, site.SiteKey
 	cfg.Visitors, cfg.Events, cfg.Rate, cfg.Invalid, cfg.Days = f.visitors, f.events, f.rate, f.invalid, 2
@@ -174,6 +182,34 @@ func startRoles(ctx context.Context, logDir, prefix string, extraEnv []string, r
 		}
 	}
 	return g, nil
+}
+
+// waitCaughtUp waits until the sink has committed everything already in the
+// events topic (earlier runs may have left a backlog), so the kill below
+// lands while this run's beacons are both being sent and being stored.
+func waitCaughtUp(ctx context.Context, stderr io.Writer, brokers []string, group string) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for reported := false; ; {
+		lag, err := kafkax.GroupLag(ctx, brokers, group, schemas.TopicEvents)
+		if err != nil {
+			return err
+		}
+		if lag == 0 {
+			return nil
+		}
+		if !reported {
+			fmt.Fprintf(stderr, "smoke: the sink is catching up on %d earlier messages first\n", lag)
+			reported = true
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the sink did not catch up within 5 minutes (%d messages behind; see the stream log)", lag)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // killStreamMidRun waits until the sink has stored some of this run's events
@@ -232,7 +268,7 @@ func countStored(ctx context.Context, ch driver.Conn, siteID string, accepted []
 	if err != nil {
 		return fmt.Errorf("list stored events: %w", err)
 	}
-	defer rs.Close()
+	defer func() { _ = rs.Close() }()
 	for rs.Next() {
 		var id string
 		if err := rs.Scan(&id); err != nil {

@@ -80,27 +80,49 @@ func ErrorLogger(log *slog.Logger) kafka.Logger {
 	})
 }
 
-// EnsureTopics creates the topics that do not exist yet, with the given
-// partition count and replication factor; existing topics are left alone.
-func EnsureTopics(ctx context.Context, brokers []string, partitions, replication int, topics ...string) error {
+// controller dials the cluster's controller, where topic changes go.
+func controller(ctx context.Context, brokers []string) (*kafka.Conn, error) {
 	if len(brokers) == 0 {
-		return errors.New("ensure topics: no brokers")
+		return nil, errors.New("no brokers")
 	}
 	d := &kafka.Dialer{Timeout: 10 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", brokers[0])
 	if err != nil {
-		return fmt.Errorf("ensure topics: dial %s: %w", brokers[0], err)
+		return nil, fmt.Errorf("dial %s: %w", brokers[0], err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ctl, err := conn.Controller()
 	if err != nil {
-		return fmt.Errorf("ensure topics: find controller: %w", err)
+		return nil, fmt.Errorf("find controller: %w", err)
 	}
 	cc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ctl.Host, strconv.Itoa(ctl.Port)))
 	if err != nil {
-		return fmt.Errorf("ensure topics: dial controller: %w", err)
+		return nil, fmt.Errorf("dial controller: %w", err)
 	}
-	defer cc.Close()
+	return cc, nil
+}
+
+// DeleteTopics deletes topics (for scratch topics of benchmarks and tests).
+func DeleteTopics(ctx context.Context, brokers []string, topics ...string) error {
+	cc, err := controller(ctx, brokers)
+	if err != nil {
+		return fmt.Errorf("delete topics: %w", err)
+	}
+	defer func() { _ = cc.Close() }()
+	if err := cc.DeleteTopics(topics...); err != nil {
+		return fmt.Errorf("delete topics: %w", err)
+	}
+	return nil
+}
+
+// EnsureTopics creates the topics that do not exist yet, with the given
+// partition count and replication factor; existing topics are left alone.
+func EnsureTopics(ctx context.Context, brokers []string, partitions, replication int, topics ...string) error {
+	cc, err := controller(ctx, brokers)
+	if err != nil {
+		return fmt.Errorf("ensure topics: %w", err)
+	}
+	defer func() { _ = cc.Close() }()
 	cfgs := make([]kafka.TopicConfig, 0, len(topics))
 	for _, t := range topics {
 		cfgs = append(cfgs, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: replication})
@@ -109,4 +131,49 @@ func EnsureTopics(ctx context.Context, brokers []string, partitions, replication
 		return fmt.Errorf("ensure topics: create: %w", err)
 	}
 	return nil
+}
+
+// GroupLag returns how many messages of topic the consumer group has not
+// committed yet, summed over partitions (a partition the group never
+// committed counts from its first offset).
+func GroupLag(ctx context.Context, brokers []string, group, topic string) (int64, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("group lag: metadata: %w", err)
+	}
+	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
+		return 0, fmt.Errorf("group lag: topic %s not found", topic)
+	}
+	var parts []int
+	var first, last []kafka.OffsetRequest
+	for _, p := range meta.Topics[0].Partitions {
+		parts = append(parts, p.ID)
+		first = append(first, kafka.FirstOffsetOf(p.ID))
+		last = append(last, kafka.LastOffsetOf(p.ID))
+	}
+	ends, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: append(first, last...)}})
+	if err != nil {
+		return 0, fmt.Errorf("group lag: list offsets: %w", err)
+	}
+	committed, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return 0, fmt.Errorf("group lag: offset fetch: %w", err)
+	}
+	done := map[int]int64{}
+	for _, p := range committed.Topics[topic] {
+		done[p.Partition] = p.CommittedOffset
+	}
+	var lag int64
+	for _, p := range ends.Topics[topic] {
+		if p.Error != nil {
+			return 0, fmt.Errorf("group lag: partition %d: %w", p.Partition, p.Error)
+		}
+		from := done[p.Partition]
+		if from < p.FirstOffset {
+			from = p.FirstOffset
+		}
+		lag += max(p.LastOffset-from, 0)
+	}
+	return lag, nil
 }

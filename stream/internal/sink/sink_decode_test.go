@@ -44,8 +44,10 @@ func TestDecode(t *testing.T) {
 }
 
 func TestDeadLetterKeepsMessageAndPosition(t *testing.T) {
-	m := kafka.Message{Topic: "events.v1", Partition: 4, Offset: 1234567, Key: []byte("s:u"), Value: []byte("garbage"),
-		Headers: []kafka.Header{{Key: "h", Value: []byte("v")}}}
+	m := kafka.Message{
+		Topic: "events.v1", Partition: 4, Offset: 1234567, Key: []byte("s:u"), Value: []byte("garbage"),
+		Headers: []kafka.Header{{Key: "h", Value: []byte("v")}},
+	}
 	dl := deadLetter(m, strings.Repeat("é", 400))
 	require.Equal(t, m.Key, dl.Key)
 	require.Equal(t, m.Value, dl.Value)

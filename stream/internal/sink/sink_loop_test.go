@@ -148,8 +148,10 @@ func TestForwardGapKeepsBatch(t *testing.T) {
 }
 
 func TestGarbageIsDeadLetteredAndPartitionFlows(t *testing.T) {
-	garbage := kafka.Message{Topic: testTopic, Partition: 0, Offset: 1, Key: []byte("k1"), Value: []byte("{not json"),
-		Headers: []kafka.Header{{Key: "trace", Value: []byte("abc")}}}
+	garbage := kafka.Message{
+		Topic: testTopic, Partition: 0, Offset: 1, Key: []byte("k1"), Value: []byte("{not json"),
+		Headers: []kafka.Header{{Key: "trace", Value: []byte("abc")}},
+	}
 	msgs := []kafka.Message{eventMsg(t, 0, 0), garbage, eventMsg(t, 0, 2)}
 	j := &journal{}
 	h := &harness{j: j, consumer: newFakeConsumer(j, msgs...), dlq: &fakeDLQ{j: j, failures: 2}, store: newFakeStore(j)}
@@ -199,9 +201,12 @@ func TestBatchesArePerPartitionAndSizeBounded(t *testing.T) {
 	require.Equal(t, [][]int64{{0, 1}, {2, 3}, {4}}, p0, "the last partial batch is flushed by the drain")
 	require.Equal(t, [][]int64{{100, 101}, {102, 103}, {104}}, p1)
 	require.ElementsMatch(t, []kafka.Message{
-		{Topic: testTopic, Partition: 0, Offset: 1}, {Topic: testTopic, Partition: 1, Offset: 101},
-		{Topic: testTopic, Partition: 0, Offset: 3}, {Topic: testTopic, Partition: 1, Offset: 103},
-		{Topic: testTopic, Partition: 0, Offset: 4}, {Topic: testTopic, Partition: 1, Offset: 104},
+		{Topic: testTopic, Partition: 0, Offset: 1},
+		{Topic: testTopic, Partition: 1, Offset: 101},
+		{Topic: testTopic, Partition: 0, Offset: 3},
+		{Topic: testTopic, Partition: 1, Offset: 103},
+		{Topic: testTopic, Partition: 0, Offset: 4},
+		{Topic: testTopic, Partition: 1, Offset: 104},
 	}, h.consumer.committed())
 }
 

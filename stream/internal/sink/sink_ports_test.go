@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -236,7 +235,7 @@ func eventMsgs(t testing.TB, p int, from, to int64) []kafka.Message {
 	return out
 }
 
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // harness runs a Sink over the fakes until stop is called.
 type harness struct {
@@ -265,7 +264,7 @@ func (h *harness) start(t *testing.T, cfg Config) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- h.sink.Run(ctx) }()
-	t.Cleanup(func() { h.stop(t) })
+	t.Cleanup(func() { _ = h.stop(t) })
 	return h
 }
 
