@@ -15,6 +15,7 @@ import (
 	"github.com/pushpipe/pushpipe/ingest"
 	"github.com/pushpipe/pushpipe/internal/config"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
+	"github.com/pushpipe/pushpipe/internal/devstack"
 	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/internal/migrate"
 	"github.com/pushpipe/pushpipe/schemas"
@@ -45,9 +46,11 @@ var roles = map[string]func(r *config.Reader) roleSpec{
 // allRoles is the order `pushpipe all` starts them in.
 var allRoles = []string{"stream", "ingest", "api"}
 
-// loadAllConfigs reads every role's settings, so the reader knows every key.
+// loadAllConfigs reads every role's settings, so the reader knows every key
+// (the dev stack's too, which `pushpipe dev` reads on its own).
 func loadAllConfigs(r *config.Reader) {
 	loadCommon(r)
+	r.Known(devstack.EnvDir, devstack.EnvKafkaPort, devstack.EnvClickHousePort, devstack.EnvPostgresPort, devstack.EnvPartitions)
 	for _, name := range allRoles {
 		roles[name](r)
 	}

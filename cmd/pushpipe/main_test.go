@@ -75,7 +75,7 @@ func TestSmokeEndToEnd(t *testing.T) {
 	}
 	kafka, ch, pg := testkit.Kafka(t), testkit.ClickHouse(t), testkit.Postgres(t)
 	bin := filepath.Join(t.TempDir(), "pushpipe")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
 

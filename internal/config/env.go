@@ -124,7 +124,7 @@ func (r *Reader) Err(environ []string) error {
 	var unknown []string
 	for _, kv := range environ {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, Prefix) && !r.known[k] && !isDevKey(k) {
+		if strings.HasPrefix(k, Prefix) && !r.known[k] {
 			unknown = append(unknown, k)
 		}
 	}
@@ -133,9 +133,4 @@ func (r *Reader) Err(environ []string) error {
 		errs = append(errs, fmt.Errorf("%s: unknown setting (see the configuration table in README.md)", k))
 	}
 	return errors.Join(errs...)
-}
-
-// isDevKey accepts the dev stack's own settings, read by internal/devstack.
-func isDevKey(k string) bool {
-	return strings.HasPrefix(k, Prefix+"DEV_")
 }

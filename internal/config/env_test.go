@@ -14,7 +14,7 @@ func TestReaderReportsEveryProblem(t *testing.T) {
 		"PUSHPIPE_D":     "5",
 		"PUSHPIPE_TYPO":  "1",
 		"PUSHPIPE_B":     "yes please",
-		"PUSHPIPE_DEV_X": "ok",
+		"PUSHPIPE_OTHER": "ok",
 	}
 	r := NewReader(func(k string) string { return env[k] })
 	require.Equal(t, "x", r.String("PUSHPIPE_A", "def"))
@@ -22,6 +22,7 @@ func TestReaderReportsEveryProblem(t *testing.T) {
 	require.Equal(t, 3, r.Int("PUSHPIPE_N", 3))
 	require.Equal(t, time.Second, r.Duration("PUSHPIPE_D", time.Second))
 	require.True(t, r.Bool("PUSHPIPE_B", true))
+	r.Known("PUSHPIPE_OTHER")
 	environ := []string{"PATH=/bin"}
 	for k, v := range env {
 		environ = append(environ, k+"="+v)
@@ -36,7 +37,7 @@ func TestReaderReportsEveryProblem(t *testing.T) {
 	} {
 		require.ErrorContains(t, err, want)
 	}
-	require.NotContains(t, err.Error(), "PUSHPIPE_DEV_X")
+	require.NotContains(t, err.Error(), "PUSHPIPE_OTHER")
 	require.NotContains(t, err.Error(), "PATH")
 }
 
