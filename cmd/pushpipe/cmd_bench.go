@@ -18,9 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/pushpipe/pushpipe/internal/config"
-	"github.com/pushpipe/pushpipe/internal/controlplane"
 	"github.com/pushpipe/pushpipe/internal/kafkax"
-	"github.com/pushpipe/pushpipe/internal/migrate"
 	"github.com/pushpipe/pushpipe/internal/procs"
 	"github.com/pushpipe/pushpipe/internal/simulate"
 	"github.com/pushpipe/pushpipe/schemas"
@@ -96,26 +94,7 @@ func cmdBenchIngest(ctx context.Context, e *env, args []string) int {
 
 func benchIngest(ctx context.Context, e *env, c common, f benchFlags) (benchResult, error) {
 	log := c.logger(e.stderr, "bench-ingest")
-	db, err := c.openPostgres(ctx)
-	if err != nil {
-		return benchResult{}, err
-	}
-	defer db.Close()
-	ch, err := c.openClickHouse(ctx)
-	if err != nil {
-		return benchResult{}, err
-	}
-	defer func() { _ = ch.Close() }()
-	if err := migrate.All(ctx, db, ch, log); err != nil {
-		return benchResult{}, err
-	}
-	key, err := controlplane.ParseMasterKey(c.MasterKey)
-	if err != nil {
-		return benchResult{}, fmt.Errorf("PUSHPIPE_MASTER_KEY: %w", err)
-	}
-	site, err := controlplane.NewStore(db, key).CreateSite(ctx, controlplane.NewSite{
-		Name: "bench " + time.Now().UTC().Format(time.RFC3339), Contact: "mailto:bench@example.com", AnonymizeIP: true,
-	})
+	site, err := scratchSite(ctx, c, "bench", e.stderr)
 	if err != nil {
 		return benchResult{}, err
 	}

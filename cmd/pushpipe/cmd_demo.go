@@ -34,13 +34,10 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 	if !finish(r, e, "demo") {
 		return 2
 	}
-	if c.MasterKey == "" {
-		fmt.Fprintf(e.stderr, "pushpipe demo: %s\n", masterKeyHelp)
-		return 2
-	}
-	key, err := controlplane.ParseMasterKey(c.MasterKey)
+	key, err := c.masterKey()
 	if err != nil {
-		return fail(e, "demo", fmt.Errorf("PUSHPIPE_MASTER_KEY: %w", err))
+		fmt.Fprintf(e.stderr, "pushpipe demo: %v\n", err)
+		return 2
 	}
 	site, err := demoSite(ctx, c, key, *state, ingestAddr, e.stderr)
 	if err != nil {

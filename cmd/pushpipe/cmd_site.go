@@ -126,11 +126,6 @@ func flagProblems(w io.Writer, cmd string, err error, usage string) {
 	fmt.Fprintln(w, usage)
 }
 
-// masterKeyHelp says what the master key is for and how to make one.
-const masterKeyHelp = `PUSHPIPE_MASTER_KEY is not set. It encrypts every site's VAPID private key at rest,
-and every role that sends pushes needs the same key. Generate one once and keep it safe:
-    export PUSHPIPE_MASTER_KEY="$(head -c32 /dev/urandom | base64)"`
-
 func siteCreate(ctx context.Context, e *env, args []string) int {
 	f, err := parseSiteCreate(args, e.stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -145,13 +140,9 @@ func siteCreate(ctx context.Context, e *env, args []string) int {
 	if !finish(r, e, "site create") {
 		return 2
 	}
-	if c.MasterKey == "" {
-		fmt.Fprintf(e.stderr, "pushpipe site create: %s\n", masterKeyHelp)
-		return 2
-	}
-	key, err := controlplane.ParseMasterKey(c.MasterKey)
+	key, err := c.masterKey()
 	if err != nil {
-		fmt.Fprintf(e.stderr, "pushpipe site create: PUSHPIPE_MASTER_KEY: %v\n", err)
+		fmt.Fprintf(e.stderr, "pushpipe site create: %v\n", err)
 		return 2
 	}
 	site, err := createSite(ctx, c, key, f, e.stderr)

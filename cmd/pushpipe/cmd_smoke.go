@@ -15,7 +15,6 @@ import (
 	"github.com/pushpipe/pushpipe/internal/config"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
 	"github.com/pushpipe/pushpipe/internal/kafkax"
-	"github.com/pushpipe/pushpipe/internal/migrate"
 	"github.com/pushpipe/pushpipe/internal/procs"
 	"github.com/pushpipe/pushpipe/internal/simulate"
 	"github.com/pushpipe/pushpipe/schemas"
@@ -89,30 +88,15 @@ func cmdSmoke(ctx context.Context, e *env, args []string) int {
 }
 
 func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, error) {
-	log := c.logger(e.stderr, "smoke")
-	db, err := c.openPostgres(ctx)
+	site, err := scratchSite(ctx, c, "smoke", e.stderr)
 	if err != nil {
 		return smokeResult{}, err
 	}
-	defer db.Close()
 	ch, err := c.openClickHouse(ctx)
 	if err != nil {
 		return smokeResult{}, err
 	}
 	defer func() { _ = ch.Close() }()
-	if err := migrate.All(ctx, db, ch, log); err != nil {
-		return smokeResult{}, err
-	}
-	key, err := controlplane.ParseMasterKey(c.MasterKey)
-	if err != nil {
-		return smokeResult{}, fmt.Errorf("PUSHPIPE_MASTER_KEY: %w", err)
-	}
-	site, err := controlplane.NewStore(db, key).CreateSite(ctx, controlplane.NewSite{
-		Name: "smoke " + time.Now().UTC().Format(time.RFC3339), Contact: "mailto:smoke@example.com", AnonymizeIP: true,
-	})
-	if err != nil {
-		return smokeResult{}, err
-	}
 	fmt.Fprintf(e.stderr, "smoke: site %s; logs in %s\n", site.ID, f.logDir)
 
 	ports, err := procs.FreePorts(2)
@@ -162,6 +146,18 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 		return smokeResult{}, err
 	}
 	return res, nil
+}
+
+// scratchSite creates a fresh site (migrating first) for one smoke or benchmark run.
+func scratchSite(ctx context.Context, c common, purpose string, logTo io.Writer) (controlplane.CreatedSite, error) {
+	key, err := c.masterKey()
+	if err != nil {
+		return controlplane.CreatedSite{}, err
+	}
+	return createSite(ctx, c, key, siteCreateFlags{
+		name:    purpose + " " + time.Now().UTC().Format(time.RFC3339),
+		contact: "mailto:" + purpose + "@example.com",
+	}, logTo)
 }
 
 // startRoles runs each role as a child process of this binary, with extra

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pushpipe/pushpipe/internal/chx"
 	"github.com/pushpipe/pushpipe/internal/config"
+	"github.com/pushpipe/pushpipe/internal/controlplane"
 	"github.com/pushpipe/pushpipe/internal/pg"
 )
 
@@ -77,6 +78,23 @@ func (c common) openPostgres(ctx context.Context) (*pgxpool.Pool, error) {
 func (c common) openClickHouse(ctx context.Context) (driver.Conn, error) {
 	return chx.Open(ctx, c.ClickHouse)
 }
+
+// masterKey parses PUSHPIPE_MASTER_KEY, explaining how to make one when it is missing.
+func (c common) masterKey() (*controlplane.MasterKey, error) {
+	if c.MasterKey == "" {
+		return nil, errors.New(masterKeyHelp)
+	}
+	key, err := controlplane.ParseMasterKey(c.MasterKey)
+	if err != nil {
+		return nil, fmt.Errorf("PUSHPIPE_MASTER_KEY: %w", err)
+	}
+	return key, nil
+}
+
+// masterKeyHelp says what the master key is for and how to make one.
+const masterKeyHelp = `PUSHPIPE_MASTER_KEY is not set. It encrypts every site's VAPID private key at rest,
+and every role that sends pushes needs the same key. Generate one once and keep it safe:
+    export PUSHPIPE_MASTER_KEY="$(head -c32 /dev/urandom | base64)"`
 
 // fail prints err for a human and returns exit code 1.
 func fail(e *env, role string, err error) int {
