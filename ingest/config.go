@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pushpipe/pushpipe/ingest/internal/enrich"
@@ -30,6 +31,7 @@ type Config struct {
 	TrustedProxies []string      // CIDRs or addresses whose X-Forwarded-For is believed (PUSHPIPE_INGEST_TRUSTED_PROXIES)
 	GeoIPDB        string        // MaxMind City .mmdb file; empty: no location (PUSHPIPE_GEOIP_DB)
 	BatchTimeout   time.Duration // Kafka writer batch timeout (PUSHPIPE_INGEST_BATCH_TIMEOUT)
+	Topic          string        // the events topic (PUSHPIPE_EVENTS_TOPIC, default schemas.TopicEvents)
 
 	// ShutdownTimeout bounds the graceful drain in Run; not read from the environment.
 	ShutdownTimeout time.Duration
@@ -47,6 +49,7 @@ func Defaults() Config {
 		Addr:            "127.0.0.1:8080",
 		MaxBody:         schemas.MaxBeaconBytes,
 		BatchTimeout:    2 * time.Millisecond,
+		Topic:           schemas.TopicEvents,
 		ShutdownTimeout: 15 * time.Second,
 	}
 }
@@ -60,6 +63,7 @@ func LoadConfig(r *config.Reader) Config {
 		TrustedProxies:  r.List(EnvTrustedProxies, d.TrustedProxies),
 		GeoIPDB:         r.String(EnvGeoIPDB, d.GeoIPDB),
 		BatchTimeout:    r.Duration(EnvBatchTimeout, d.BatchTimeout),
+		Topic:           r.String(config.EnvEventsTopic, d.Topic),
 		ShutdownTimeout: d.ShutdownTimeout,
 	}
 }
@@ -90,6 +94,9 @@ func (c Config) Validate() error {
 			add(EnvGeoIPDB, "%s is not a file (a MaxMind City .mmdb is expected)", c.GeoIPDB)
 		}
 	}
+	if strings.TrimSpace(c.Topic) == "" {
+		add(config.EnvEventsTopic, "must not be empty")
+	}
 	if c.BatchTimeout <= 0 || c.BatchTimeout > maxBatchTimeout {
 		add(EnvBatchTimeout, "%s is out of range: more than 0 and at most %s (every request waits for it)", c.BatchTimeout, maxBatchTimeout)
 	}
@@ -108,9 +115,9 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// WriterConfig is the Kafka producer configuration ingest needs: topic
-// schemas.TopicEvents and the configured batch timeout. Build the producer
+// WriterConfig is the Kafka producer configuration ingest needs: the events
+// topic and the configured batch timeout. Build the producer
 // with kafkax.NewWriter(cfg.WriterConfig(brokers), log).
 func (c Config) WriterConfig(brokers []string) kafkax.WriterConfig {
-	return kafkax.WriterConfig{Brokers: brokers, Topic: schemas.TopicEvents, BatchTimeout: c.BatchTimeout}
+	return kafkax.WriterConfig{Brokers: brokers, Topic: c.Topic, BatchTimeout: c.BatchTimeout}
 }

@@ -22,7 +22,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	require.NoError(t, r.Err(nil))
 	require.Equal(t, Config{
 		Addr: "127.0.0.1:8080", MaxBody: schemas.MaxBeaconBytes, BatchTimeout: 2 * time.Millisecond,
-		ShutdownTimeout: 15 * time.Second,
+		Topic: schemas.TopicEvents, ShutdownTimeout: 15 * time.Second,
 	}, cfg)
 	require.NoError(t, cfg.Validate())
 	require.Equal(t, schemas.TopicEvents, cfg.WriterConfig([]string{"k:9092"}).Topic)

@@ -11,6 +11,7 @@ const (
 	PathEvents  = "/v1/events"
 	PathHealthz = "/healthz"
 	PathReadyz  = "/readyz"
+	PathSDK     = "/sdk/v1" // the browser SDK: pushpipe.js, sw.js, demo.html
 )
 
 func (s *Service) routes() *gin.Engine {
@@ -23,6 +24,7 @@ func (s *Service) routes() *gin.Engine {
 	e.OPTIONS(PathEvents, s.handlePreflight)
 	e.GET(PathHealthz, s.handleHealthz)
 	e.GET(PathReadyz, s.handleReadyz)
+	s.routeSDK(e)
 	e.NoRoute(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "not found: beacons go to POST " + PathEvents})
 	})

@@ -18,7 +18,6 @@ import (
 	"github.com/pushpipe/pushpipe/ingest/internal/enrich"
 	"github.com/pushpipe/pushpipe/ingest/internal/sitecache"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
-	"github.com/pushpipe/pushpipe/schemas"
 )
 
 // SiteLookup finds a site by its public site key, with an error wrapping
@@ -81,8 +80,8 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 	if deps.Sites == nil || deps.Producer == nil {
 		return nil, errors.New("ingest: Deps.Sites and Deps.Producer are required")
 	}
-	if w, ok := deps.Producer.(*kafka.Writer); ok && w.Topic != schemas.TopicEvents {
-		return nil, fmt.Errorf("ingest: the Kafka writer writes to %q, want %q (use cfg.WriterConfig)", w.Topic, schemas.TopicEvents)
+	if w, ok := deps.Producer.(*kafka.Writer); ok && w.Topic != cfg.Topic {
+		return nil, fmt.Errorf("ingest: the Kafka writer writes to %q, want %q (use cfg.WriterConfig)", w.Topic, cfg.Topic)
 	}
 	proxies, err := enrich.ParseProxies(cfg.TrustedProxies)
 	if err != nil {

@@ -47,7 +47,8 @@ func TestIntegrationBeaconToKafka(t *testing.T) {
 		Contact: "mailto:it@example.com", AnonymizeIP: true,
 	})
 	require.NoError(t, err)
-	require.NoError(t, kafkax.EnsureTopics(ctx, brokers, 6, 1, schemas.Topics()...))
+	_, err = kafkax.EnsureTopics(ctx, brokers, 6, 1, schemas.Topics()...)
+	require.NoError(t, err)
 	start := partitionEnds(ctx, t, brokers[0])
 
 	db := filepath.Join(t.TempDir(), "city.mmdb")

@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/pushpipe/pushpipe/internal/config"
+	"github.com/pushpipe/pushpipe/schemas"
 )
 
 // Config is the stream role's configuration. The Kafka brokers and the
 // ClickHouse connection come from the common configuration, through Deps.
 type Config struct {
+	Topic         string        // PUSHPIPE_EVENTS_TOPIC: the events topic (default schemas.TopicEvents)
 	Group         string        // PUSHPIPE_SINK_GROUP: consumer group of the sink
 	BatchSize     int           // PUSHPIPE_SINK_BATCH_SIZE: rows per partition batch
 	BatchInterval time.Duration // PUSHPIPE_SINK_BATCH_INTERVAL: longest a message waits for its insert
@@ -36,6 +38,7 @@ const (
 // LoadConfig reads the stream keys from r; r collects unparsable values.
 func LoadConfig(r *config.Reader) Config {
 	return Config{
+		Topic:         r.String(config.EnvEventsTopic, schemas.TopicEvents),
 		Group:         r.String("PUSHPIPE_SINK_GROUP", DefaultGroup),
 		BatchSize:     r.Int("PUSHPIPE_SINK_BATCH_SIZE", DefaultBatchSize),
 		BatchInterval: r.Duration("PUSHPIPE_SINK_BATCH_INTERVAL", DefaultBatchInterval),
@@ -46,6 +49,9 @@ func LoadConfig(r *config.Reader) Config {
 // Validate reports every problem of c at once.
 func (c Config) Validate() error {
 	var errs []error
+	if strings.TrimSpace(c.Topic) == "" {
+		errs = append(errs, errors.New("PUSHPIPE_EVENTS_TOPIC: must not be empty"))
+	}
 	if strings.TrimSpace(c.Group) == "" {
 		errs = append(errs, errors.New("PUSHPIPE_SINK_GROUP: must not be empty"))
 	}

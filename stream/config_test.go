@@ -20,19 +20,19 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: Config{Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v1", Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
 		},
 		{
 			name: "set",
 			env: map[string]string{
-				"PUSHPIPE_SINK_GROUP": "g2", "PUSHPIPE_SINK_BATCH_SIZE": "100", "PUSHPIPE_SINK_BATCH_INTERVAL": "2s",
+				"PUSHPIPE_SINK_GROUP": "g2", "PUSHPIPE_SINK_BATCH_SIZE": "100", "PUSHPIPE_EVENTS_TOPIC": "events.v2-staging", "PUSHPIPE_SINK_BATCH_INTERVAL": "2s",
 			},
-			want: Config{Group: "g2", BatchSize: 100, BatchInterval: 2 * time.Second, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v2-staging", Group: "g2", BatchSize: 100, BatchInterval: 2 * time.Second, DrainTimeout: 10 * time.Second},
 		},
 		{
 			name:    "unparsable",
 			env:     map[string]string{"PUSHPIPE_SINK_BATCH_SIZE": "lots", "PUSHPIPE_SINK_BATCH_INTERVAL": "soon"},
-			want:    Config{Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+			want:    Config{Topic: "events.v1", Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
 			readErr: `PUSHPIPE_SINK_BATCH_SIZE: "lots" is not an integer`,
 		},
 		{
@@ -40,7 +40,7 @@ func TestLoadConfig(t *testing.T) {
 			env: map[string]string{
 				"PUSHPIPE_SINK_BATCH_SIZE": "0", "PUSHPIPE_SINK_BATCH_INTERVAL": "1ms",
 			},
-			want: Config{Group: "pushpipe-sink", BatchSize: 0, BatchInterval: time.Millisecond, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v1", Group: "pushpipe-sink", BatchSize: 0, BatchInterval: time.Millisecond, DrainTimeout: 10 * time.Second},
 			validErr: []string{
 				"PUSHPIPE_SINK_BATCH_SIZE: 0 is out of range 1..1000000",
 				"PUSHPIPE_SINK_BATCH_INTERVAL: 1ms is out of range 10ms..10m0s",
@@ -72,7 +72,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-func TestValidateEmptyGroup(t *testing.T) {
-	c := Config{Group: " ", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
-	require.EqualError(t, c.Validate(), "PUSHPIPE_SINK_GROUP: must not be empty")
+func TestValidateEmptyTopicAndGroup(t *testing.T) {
+	c := Config{Topic: "", Group: " ", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
+	require.EqualError(t, c.Validate(), "PUSHPIPE_EVENTS_TOPIC: must not be empty\nPUSHPIPE_SINK_GROUP: must not be empty")
 }

@@ -21,7 +21,6 @@ type Deps struct {
 	ClickHouse driver.Conn // clickhouse-go/v2 native connection (internal/chx.Open)
 	Brokers    []string    // Kafka bootstrap brokers (PUSHPIPE_KAFKA)
 
-	topic     string                      // tests: consume another topic than schemas.TopicEvents
 	wrapStore func(sink.Store) sink.Store // tests: intercept inserts
 }
 
@@ -66,10 +65,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new stream service: %w", err)
 	}
-	topic := deps.topic
-	if topic == "" {
-		topic = schemas.TopicEvents
-	}
+	topic := cfg.Topic
 	s := &Service{cfg: cfg, topic: topic, log: log.With("component", "stream"), kafkaLog: log, conn: deps.ClickHouse}
 	s.readerCfg = kafkax.ReaderConfig{Brokers: deps.Brokers, Topic: topic, GroupID: cfg.Group}
 	s.dlq = kafkax.NewWriter(kafkax.WriterConfig{Brokers: deps.Brokers, Topic: schemas.TopicEventsDLQ}, log)

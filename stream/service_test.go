@@ -7,10 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,7 +32,7 @@ import (
 // messages, and scopes every query by a fresh site_id.
 
 func TestNewChecksDeps(t *testing.T) {
-	cfg := Config{Group: "g", BatchSize: 10, BatchInterval: time.Second, DrainTimeout: time.Second}
+	cfg := Config{Topic: "events.v1", Group: "g", BatchSize: 10, BatchInterval: time.Second, DrainTimeout: time.Second}
 	_, err := New(cfg, Deps{}, slog.New(slog.DiscardHandler))
 	require.ErrorContains(t, err, "no ClickHouse connection")
 	require.ErrorContains(t, err, "no Kafka brokers")
@@ -222,25 +221,14 @@ func newStack(t *testing.T) *stack {
 	})
 	require.NoError(t, migrateErr)
 	st.topic = "test.events.v1." + uuid.NewString()[:8]
-	require.NoError(t, kafkax.EnsureTopics(t.Context(), brokers, 3, 1, st.topic))
-	t.Cleanup(func() { deleteTopic(t, brokers[0], st.topic) })
-	require.Eventually(t, func() bool { return st.topicReady(t.Context(), st.topic, 3) }, 30*time.Second, 50*time.Millisecond,
-		"topic %s has no leaders", st.topic)
-	return st
-}
-
-// topicReady reports whether every partition of a new topic has a leader.
-func (st *stack) topicReady(ctx context.Context, topic string, partitions int) bool {
-	md, err := st.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil || len(md.Topics[0].Partitions) != partitions {
-		return false
-	}
-	for _, p := range md.Topics[0].Partitions {
-		if p.Error != nil || p.Leader.Host == "" {
-			return false
+	_, err := kafkax.EnsureTopics(t.Context(), brokers, 3, 1, st.topic) // waits for the partitions' leaders
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := kafkax.DeleteTopics(context.Background(), brokers, st.topic); err != nil {
+			t.Logf("delete topic %s: %v", st.topic, err)
 		}
-	}
-	return true
+	})
+	return st
 }
 
 func openClickHouse(t *testing.T, dsn string) driver.Conn {
@@ -248,29 +236,6 @@ func openClickHouse(t *testing.T, dsn string) driver.Conn {
 	conn, err := chx.Open(t.Context(), dsn)
 	require.NoError(t, err)
 	return conn
-}
-
-func deleteTopic(t *testing.T, broker, topic string) {
-	conn, err := kafka.Dial("tcp", broker)
-	if err != nil {
-		t.Logf("delete topic %s: %v", topic, err)
-		return
-	}
-	defer func() { _ = conn.Close() }()
-	ctl, err := conn.Controller()
-	if err != nil {
-		t.Logf("delete topic %s: %v", topic, err)
-		return
-	}
-	cc, err := kafka.Dial("tcp", net.JoinHostPort(ctl.Host, strconv.Itoa(ctl.Port)))
-	if err != nil {
-		t.Logf("delete topic %s: %v", topic, err)
-		return
-	}
-	defer func() { _ = cc.Close() }()
-	if err := cc.DeleteTopics(topic); err != nil {
-		t.Logf("delete topic %s: %v", topic, err)
-	}
 }
 
 // testConfig is a small, quick sink with a consumer group of its own.
@@ -329,7 +294,8 @@ func (st *stack) start(t *testing.T, cfg Config, wrap func(sink.Store) sink.Stor
 // startCtx runs a Service until ctx ends or stop is called.
 func (st *stack) startCtx(t *testing.T, ctx context.Context, cfg Config, wrap func(sink.Store) sink.Store) *running {
 	t.Helper()
-	deps := Deps{ClickHouse: openClickHouse(t, st.dsn), Brokers: st.brokers, topic: st.topic, wrapStore: wrap}
+	cfg.Topic = st.topic
+	deps := Deps{ClickHouse: openClickHouse(t, st.dsn), Brokers: st.brokers, wrapStore: wrap}
 	svc, err := New(cfg, deps, st.log)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(ctx)

@@ -139,7 +139,7 @@ func benchKafkaOnly(ctx context.Context, log *slog.Logger, brokers []string, sit
 	// A scratch topic with the events topic's shape, so the reference's
 	// messages never reach the sink; it is deleted afterwards.
 	topic := fmt.Sprintf("bench-scratch-%d", time.Now().UnixNano())
-	if err := kafkax.EnsureTopics(ctx, brokers, 6, 1, topic); err != nil {
+	if _, err := kafkax.EnsureTopics(ctx, brokers, 6, 1, topic); err != nil {
 		return 0, err
 	}
 	defer func() { _ = kafkax.DeleteTopics(context.WithoutCancel(ctx), brokers, topic) }()

@@ -225,7 +225,7 @@ func runRoles(ctx context.Context, e *env, cmd string, p prepare, names []string
 
 func (p prepare) run(ctx context.Context, c common, log *slog.Logger) error {
 	if p.createTopics {
-		if err := kafkax.EnsureTopics(ctx, c.Kafka, p.partitions, 1, schemas.Topics()...); err != nil {
+		if _, err := kafkax.EnsureTopics(ctx, c.Kafka, p.partitions, 1, schemas.Topics()...); err != nil {
 			return err
 		}
 	}

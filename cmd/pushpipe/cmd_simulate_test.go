@@ -107,7 +107,7 @@ func TestCmdSimulateSummaryAndAcceptedIDs(t *testing.T) {
 func TestCmdSimulateFailsWhenIngestRefuses(t *testing.T) {
 	srv, received := acceptingIngest(t, http.StatusForbidden)
 	e, stdout, stderr := testEnv(nil)
-	code := run(context.Background(), strings.Fields("simulate --ingest "+srv.URL+" --site-key pps_x --visitors 2 --events 10"), e)
+	code := run(context.Background(), strings.Fields("simulate --ingest "+srv.URL+" --site-key pps_x --visitors 10 --events 10 --seed 1"), e)
 	require.Equal(t, 1, code)
 	require.Contains(t, stdout.String(), "simulate: sent=10 accepted=0 rejected=0 failed=10 ")
 	require.Contains(t, stderr.String(), "10 events failed: HTTP 403: unknown site key")

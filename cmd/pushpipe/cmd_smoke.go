@@ -17,7 +17,6 @@ import (
 	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/internal/procs"
 	"github.com/pushpipe/pushpipe/internal/simulate"
-	"github.com/pushpipe/pushpipe/schemas"
 	"github.com/pushpipe/pushpipe/stream"
 )
 
@@ -31,6 +30,7 @@ type smokeFlags struct {
 	noKill   bool
 	visitors int
 	group    string // the sink's consumer group
+	topic    string // the events topic (PUSHPIPE_EVENTS_TOPIC)
 }
 
 func parseSmokeFlags(args []string, stderr io.Writer) (smokeFlags, error) {
@@ -72,7 +72,8 @@ func cmdSmoke(ctx context.Context, e *env, args []string) int {
 	}
 	r := config.NewReader(e.getenv)
 	c := loadCommon(r)
-	f.group = stream.LoadConfig(r).Group
+	sc := stream.LoadConfig(r)
+	f.group, f.topic = sc.Group, sc.Topic
 	if !finish(r, e, "smoke") {
 		return 2
 	}
@@ -115,7 +116,10 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 		}
 	}
 
-	if err := waitCaughtUp(ctx, e.stderr, c.Kafka, f.group); err != nil {
+	if _, err := kafkax.EnsureTopics(ctx, c.Kafka, 6, 1, f.topic); err != nil {
+		return smokeResult{}, err
+	}
+	if err := waitCaughtUp(ctx, e.stderr, c.Kafka, f.group, f.topic); err != nil {
 		return smokeResult{}, err
 	}
 	cfg := simulate.DefaultConfig()
@@ -183,21 +187,23 @@ func startRoles(ctx context.Context, logDir, prefix string, extraEnv []string, r
 // waitCaughtUp waits until the sink has committed everything already in the
 // events topic (earlier runs may have left a backlog), so the kill below
 // lands while this run's beacons are both being sent and being stored.
-func waitCaughtUp(ctx context.Context, stderr io.Writer, brokers []string, group string) error {
+func waitCaughtUp(ctx context.Context, stderr io.Writer, brokers []string, group, topic string) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for reported := false; ; {
-		lag, err := kafkax.GroupLag(ctx, brokers, group, schemas.TopicEvents)
-		if err != nil {
-			return err
-		}
-		if lag == 0 {
+		// Errors are retried: right after a topic is created the brokers'
+		// metadata can lag behind for a moment (NOT_LEADER_FOR_PARTITION).
+		lag, err := kafkax.GroupLag(ctx, brokers, group, topic)
+		if err == nil && lag == 0 {
 			return nil
 		}
-		if !reported {
+		if err == nil && !reported {
 			fmt.Fprintf(stderr, "smoke: the sink is catching up on %d earlier messages first\n", lag)
 			reported = true
 		}
 		if time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("the sink did not catch up within 5 minutes: %w", err)
+			}
 			return fmt.Errorf("the sink did not catch up within 5 minutes (%d messages behind; see the stream log)", lag)
 		}
 		select {

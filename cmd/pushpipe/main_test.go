@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/internal/testkit"
 )
 
@@ -81,8 +83,11 @@ func TestSmokeEndToEnd(t *testing.T) {
 
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	// A topic of its own, so no other test's sink shares its partitions.
+	topic := fmt.Sprintf("e2e-smoke-%d", time.Now().UnixNano())
+	t.Cleanup(func() { _ = kafkax.DeleteTopics(context.Background(), strings.Split(kafka, ","), topic) })
 	cmd := exec.CommandContext(t.Context(), bin, "smoke", "--events", "4000", "--rate", "1500", "--visitors", "1000", "--logs", t.TempDir())
-	cmd.Env = append(os.Environ(), "PUSHPIPE_KAFKA="+kafka, "PUSHPIPE_CLICKHOUSE="+ch, "PUSHPIPE_POSTGRES="+pg,
+	cmd.Env = append(os.Environ(), "PUSHPIPE_KAFKA="+kafka, "PUSHPIPE_CLICKHOUSE="+ch, "PUSHPIPE_POSTGRES="+pg, "PUSHPIPE_EVENTS_TOPIC="+topic,
 		"PUSHPIPE_MASTER_KEY="+base64.StdEncoding.EncodeToString(key))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

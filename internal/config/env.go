@@ -16,6 +16,11 @@ import (
 // Prefix starts every Pushpipe environment variable.
 const Prefix = "PUSHPIPE_"
 
+// EnvEventsTopic names the events topic that ingest writes and the sink
+// reads (default schemas.TopicEvents). Another name isolates one deployment,
+// or one end-to-end test, from others on the same Kafka cluster.
+const EnvEventsTopic = Prefix + "EVENTS_TOPIC"
+
 // Reader reads keys from an environment, remembering which keys were asked
 // for and every problem found.
 type Reader struct {

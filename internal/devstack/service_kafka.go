@@ -18,17 +18,17 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/schemas"
 )
 
 const (
-	kafkaVersion          = "4.1.2"
-	kafkaArtifact         = "org.apache.kafka:kafka_2.13:" + kafkaVersion
-	kafkaJar              = "kafka_2.13-" + kafkaVersion + ".jar"
-	kafkaLog4jBinding     = "org.apache.logging.log4j:log4j-slf4j-impl:2.24.3"
-	kafkaMinJava          = 17
-	kafkaReadyTimeout     = 90 * time.Second
-	kafkaProvisionTimeout = 60 * time.Second
+	kafkaVersion      = "4.1.2"
+	kafkaArtifact     = "org.apache.kafka:kafka_2.13:" + kafkaVersion
+	kafkaJar          = "kafka_2.13-" + kafkaVersion + ".jar"
+	kafkaLog4jBinding = "org.apache.logging.log4j:log4j-slf4j-impl:2.24.3"
+	kafkaMinJava      = 17
+	kafkaReadyTimeout = 90 * time.Second
 )
 
 // kafkaService runs Kafka in KRaft mode, broker and controller in one JVM.
@@ -317,71 +317,18 @@ func (k *kafkaService) probe(ctx context.Context) error {
 }
 
 // provision creates the topics of schemas.Topics (existing ones are kept)
-// and waits until every partition has a leader. A broker that has just
-// started may drop the first requests, so both steps are retried.
+// and waits until every partition has a leader.
 func (k *kafkaService) provision(ctx context.Context) error {
-	client := &kafka.Client{Addr: kafka.TCP(k.addr), Timeout: 10 * time.Second}
 	topics := schemas.Topics()
-	ctx, cancel := context.WithTimeout(ctx, kafkaProvisionTimeout)
-	defer cancel()
-	for {
-		err := k.createTopics(ctx, client, topics)
-		if err == nil {
-			err = k.checkLeaders(ctx, client, topics)
-		}
-		if err == nil {
-			k.warnPartitions(ctx, client, topics)
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: kafka topics not ready after %s: %w; read %s", ErrNotReady, kafkaProvisionTimeout, err, k.d.logFile)
-		case <-time.After(250 * time.Millisecond):
-		}
+	created, err := kafkax.EnsureTopics(ctx, []string{k.addr}, k.cfg.Partitions, 1, topics...)
+	for _, t := range created {
+		k.p.printf("kafka", "created topic %s (%d partitions)", t, k.cfg.Partitions)
 	}
-}
-
-func (k *kafkaService) createTopics(ctx context.Context, client *kafka.Client, topics []string) error {
-	req := &kafka.CreateTopicsRequest{}
-	for _, t := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: k.cfg.Partitions, ReplicationFactor: 1})
-	}
-	resp, err := client.CreateTopics(ctx, req)
 	if err != nil {
-		return fmt.Errorf("create topics: %w", err)
+		return fmt.Errorf("%w: kafka topics not ready: %w; read %s", ErrNotReady, err, k.d.logFile)
 	}
-	var errs []error
-	for _, t := range topics {
-		switch err := resp.Errors[t]; {
-		case err == nil:
-			k.p.printf("kafka", "created topic %s (%d partitions)", t, k.cfg.Partitions)
-		case errors.Is(err, kafka.TopicAlreadyExists):
-		default:
-			errs = append(errs, fmt.Errorf("create topic %s: %w", t, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// checkLeaders fails unless every partition of the topics has a leader.
-func (k *kafkaService) checkLeaders(ctx context.Context, client *kafka.Client, topics []string) error {
-	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
-	if err != nil {
-		return fmt.Errorf("metadata: %w", err)
-	}
-	for _, t := range md.Topics {
-		if t.Error != nil {
-			return fmt.Errorf("topic %s: %w", t.Name, t.Error)
-		}
-		if len(t.Partitions) == 0 {
-			return fmt.Errorf("topic %s has no partitions yet", t.Name)
-		}
-		for _, p := range t.Partitions {
-			if p.Error != nil || p.Leader.ID < 0 {
-				return fmt.Errorf("topic %s partition %d has no leader", t.Name, p.ID)
-			}
-		}
-	}
+	client := &kafka.Client{Addr: kafka.TCP(k.addr), Timeout: 10 * time.Second}
+	k.warnPartitions(ctx, client, topics)
 	return nil
 }
 

@@ -115,20 +115,77 @@ func DeleteTopics(ctx context.Context, brokers []string, topics ...string) error
 	return nil
 }
 
-// EnsureTopics creates the topics that do not exist yet, with the given
-// partition count and replication factor; existing topics are left alone.
-func EnsureTopics(ctx context.Context, brokers []string, partitions, replication int, topics ...string) error {
-	cc, err := controller(ctx, brokers)
-	if err != nil {
-		return fmt.Errorf("ensure topics: %w", err)
+// EnsureTopics creates the topics that do not exist yet (existing ones are
+// left alone) and waits until every partition of every topic has a leader:
+// a new topic, or a broker that has just started, needs a moment, and a
+// broker that has just started may drop the first requests, so both steps
+// are retried until ctx ends or 30 s pass. It returns the topics it created.
+func EnsureTopics(ctx context.Context, brokers []string, partitions, replication int, topics ...string) ([]string, error) {
+	if len(brokers) == 0 {
+		return nil, errors.New("ensure topics: no brokers")
 	}
-	defer func() { _ = cc.Close() }()
-	cfgs := make([]kafka.TopicConfig, 0, len(topics))
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var created []string
+	for {
+		made, err := createTopics(ctx, client, partitions, replication, topics)
+		created = append(created, made...)
+		if err == nil {
+			err = checkLeaders(ctx, client, topics)
+		}
+		if err == nil {
+			return created, nil
+		}
+		select {
+		case <-ctx.Done():
+			return created, fmt.Errorf("ensure topics %v: %w", topics, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func createTopics(ctx context.Context, client *kafka.Client, partitions, replication int, topics []string) ([]string, error) {
+	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
-		cfgs = append(cfgs, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: replication})
+		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: replication})
 	}
-	if err := cc.CreateTopics(cfgs...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-		return fmt.Errorf("ensure topics: create: %w", err)
+	resp, err := client.CreateTopics(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("create topics: %w", err)
+	}
+	var created []string
+	var errs []error
+	for _, t := range topics {
+		switch err := resp.Errors[t]; {
+		case err == nil:
+			created = append(created, t)
+		case errors.Is(err, kafka.TopicAlreadyExists):
+		default:
+			errs = append(errs, fmt.Errorf("create topic %s: %w", t, err))
+		}
+	}
+	return created, errors.Join(errs...)
+}
+
+// checkLeaders fails unless every partition of the topics has a leader.
+func checkLeaders(ctx context.Context, client *kafka.Client, topics []string) error {
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	for _, t := range md.Topics {
+		if t.Error != nil {
+			return fmt.Errorf("topic %s: %w", t.Name, t.Error)
+		}
+		if len(t.Partitions) == 0 {
+			return fmt.Errorf("topic %s has no partitions yet", t.Name)
+		}
+		for _, p := range t.Partitions {
+			if p.Error != nil || p.Leader.ID < 0 {
+				return fmt.Errorf("topic %s partition %d has no leader", t.Name, p.ID)
+			}
+		}
 	}
 	return nil
 }
