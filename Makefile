@@ -11,7 +11,7 @@ BENCHSTAT    := $(DEV)/bin/benchstat
 # The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
 DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
 
-.PHONY: all build run test test-unit smoke bench-ingest lint dev-up dev-down dev-status clean
+.PHONY: all build run test test-unit test-browser smoke bench-ingest lint dev-up dev-down dev-status clean
 
 all: build
 
@@ -35,14 +35,26 @@ dev-status: build
 run: dev-up
 	@$(DEVENV) && exec $(BIN) demo --state $(DEV)/demo-site.json
 
-## test: start the stack, then run unit, integration and end-to-end tests.
+## test: start the stack, then run unit, integration and end-to-end tests:
+## vet, the JavaScript unit tests, every Go package, then the browser suite
+## (last, so its summary line ends the output).
 test: dev-up
 	$(GO) vet ./...
-	@$(DEVENV) && $(GO) test -race -shuffle=on -count=1 -timeout 20m ./...
+	node --test ingest/sdk/test/
+	@$(DEVENV) && $(GO) test -race -shuffle=on -count=1 -timeout 20m $$($(GO) list ./... | grep -v /ingest/sdk/browser)
+	@$(MAKE) --no-print-directory test-browser
 
 ## test-unit: the fast tier, no services needed (integration tests skip).
 test-unit:
 	env -u PUSHPIPE_KAFKA -u PUSHPIPE_CLICKHOUSE -u PUSHPIPE_POSTGRES $(GO) test -race -shuffle=on -count=1 ./...
+
+## test-browser: the browser SDK in real Chromium against separate ingest and stream processes.
+## The last line is the summary `browser: passed=P failed=F sdk_gzip_bytes=B`; exits 0 only when F=0.
+test-browser: dev-up
+	@rm -f $(DEV)/browser-summary.txt; status=0; \
+	$(DEVENV) && $(GO) test -race -count=1 -timeout 5m -v -run . ./ingest/sdk/browser/ -args -summary=$(abspath $(DEV))/browser-summary.txt || status=$$?; \
+	cat $(DEV)/browser-summary.txt 2>/dev/null || { echo "browser: passed=0 failed=1 sdk_gzip_bytes=0"; [ $$status -ne 0 ] || status=1; }; \
+	exit $$status
 
 ## smoke: 20,000 beacons through separate ingest/stream/api processes, stream SIGKILLed once.
 smoke: dev-up

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -107,6 +108,7 @@ Pushpipe is running (every role in this process; Ctrl-C stops it).
   API key          %s
   VAPID public key %s
 
+  demo page        http://%s/sdk/v1/demo.html?site_key=%s&vapid=%s
   ingest           http://%s/v1/events?site_key=%s
   dashboard API    http://%s/v1/sites/%s/stats/overview
 
@@ -116,6 +118,6 @@ Read the overview:
   curl -H 'Authorization: Bearer %s' 'http://%s/v1/sites/%s/stats/overview?interval=hour'
 
 `, s.SiteID, state, s.SiteKey, s.APIKey, s.VAPIDPublicKey,
-		ingestAddr, s.SiteKey, apiAddr, s.SiteID,
+		ingestAddr, url.QueryEscape(s.SiteKey), url.QueryEscape(s.VAPIDPublicKey), ingestAddr, s.SiteKey, apiAddr, s.SiteID,
 		ingestAddr, s.SiteKey, s.APIKey, apiAddr, s.SiteID)
 }
