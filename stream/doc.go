@@ -60,6 +60,16 @@
 //     another interval, a later commit covers it, and a replay of it is
 //     skipped by rule 1.
 //
+// A fourth rule concerns the event, not the message: the browser makes event
+// ids, so a beacon retried after an ambiguous failure (ingest produced it, the
+// answer was lost) reaches Kafka twice, as two messages. Its key
+// (site:subscriber) puts both on the same partition, seconds apart. The sink
+// remembers the event ids of the last sink.DefaultDedupWindow rows of each
+// partition (stored or buffered) and drops a repeat; after a resync it
+// refills that window from ClickHouse (the ids stored just below the
+// watermark, found through the kafka_position skip index), so a restart does
+// not forget it. A repeat further apart than the window is stored twice.
+//
 // Rule 1 is sound because, within a partition, batches are inserted in offset
 // order and a batch is never abandoned for a later one: below the highest
 // stored offset every message is either stored or dead-lettered.

@@ -30,6 +30,7 @@ type Stats struct {
 	Batches      int64 // successful inserts
 	DeadLettered int64 // undecodable messages sent to schemas.TopicEventsDLQ
 	Skipped      int64 // messages already stored (at or below the replay watermark)
+	Duplicates   int64 // events whose browser-made id was seen within the dedup window (retried beacons)
 }
 
 // Service is the stream role: the ClickHouse sink of schemas.TopicEvents.
@@ -118,5 +119,5 @@ func (s *Service) close(budget time.Duration) error {
 // Stats returns the sink's counters; safe to call while Run runs.
 func (s *Service) Stats() Stats {
 	st := s.sink.Stats()
-	return Stats{Inserted: st.Inserted, Batches: st.Batches, DeadLettered: st.DeadLettered, Skipped: st.Skipped}
+	return Stats{Inserted: st.Inserted, Batches: st.Batches, DeadLettered: st.DeadLettered, Skipped: st.Skipped, Duplicates: st.Duplicates}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/google/uuid"
 
 	"github.com/pushpipe/pushpipe/schemas"
 )
@@ -22,6 +23,9 @@ const insertEvents = `INSERT INTO events (
 // watermarkQuery tells "nothing stored" (count 0) from "offset 0 stored":
 // max over no rows is 0 too.
 const watermarkQuery = `SELECT count(), max(max_offset) FROM sink_progress WHERE topic = ? AND partition = ?`
+
+const recentIDsQuery = `SELECT event_id FROM events
+WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? ORDER BY kafka_offset`
 
 // ClickHouse is the Store of the events table. The caller owns the conn.
 type ClickHouse struct {
@@ -68,6 +72,28 @@ func (c *ClickHouse) Watermark(ctx context.Context, topic string, partition int)
 		return 0, false, fmt.Errorf("read watermark of %s/%d: %w", topic, partition, err)
 	}
 	return int64(hi), n > 0, nil
+}
+
+// RecentIDs implements Store. The kafka_position skip index keeps it to the
+// parts holding that partition's recent offsets.
+func (c *ClickHouse) RecentIDs(ctx context.Context, topic string, partition int, after int64) ([]uuid.UUID, error) {
+	rows, err := c.conn.Query(ctx, recentIDsQuery, topic, uint32(partition), uint64(max(after+1, 0)))
+	if err != nil {
+		return nil, fmt.Errorf("read recent ids of %s/%d: %w", topic, partition, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var ids []uuid.UUID
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read recent ids of %s/%d: %w", topic, partition, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read recent ids of %s/%d: %w", topic, partition, err)
+	}
+	return ids, nil
 }
 
 // rowValues returns r's values in the order of the columns of insertEvents.

@@ -181,6 +181,28 @@ func TestClickHouseWatermark(t *testing.T) {
 	require.Equal(t, int64(7), wm)
 	wm, _ = watermark(1)
 	require.Equal(t, int64(3), wm, "partitions are separate")
+
+	// The dedup window's refill: ids above an offset, in offset order, of one partition.
+	ids, err := store.RecentIDs(t.Context(), topic, 0, 5)
+	require.NoError(t, err)
+	want := store.idsOf(t, topic, 0, 6, 7)
+	require.Equal(t, want, ids)
+	ids, err = store.RecentIDs(t.Context(), topic, 0, -100)
+	require.NoError(t, err)
+	require.Len(t, ids, 4, "a window reaching below offset 0 takes the whole partition")
+}
+
+// idsOf reads the event ids stored at the given offsets, in that order.
+func (c *ClickHouse) idsOf(t *testing.T, topic string, partition int, offsets ...int64) []uuid.UUID {
+	t.Helper()
+	out := make([]uuid.UUID, 0, len(offsets))
+	for _, o := range offsets {
+		var id uuid.UUID
+		require.NoError(t, c.conn.QueryRow(t.Context(), `SELECT event_id FROM events WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset = ?`,
+			topic, uint32(partition), uint64(o)).Scan(&id))
+		out = append(out, id)
+	}
+	return out
 }
 
 func TestClickHouseAbsurdTimesDoNotFailTheBatch(t *testing.T) {

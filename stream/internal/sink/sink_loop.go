@@ -21,6 +21,7 @@ type Config struct {
 	AttemptTimeout time.Duration // bound of one insert, commit, watermark read or DLQ write; default 30s
 	RetryMin       time.Duration // first delay after a failed attempt; default 100ms
 	RetryMax       time.Duration // cap of the doubling delay; default 10s
+	DedupWindow    int           // recent event ids remembered per partition; default DefaultDedupWindow
 }
 
 func (c Config) withDefaults() Config {
@@ -31,6 +32,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 5000
+	}
+	if c.DedupWindow <= 0 {
+		c.DedupWindow = DefaultDedupWindow
 	}
 	def(&c.BatchInterval, 500*time.Millisecond)
 	def(&c.DrainTimeout, 10*time.Second)
@@ -51,10 +55,11 @@ type Stats struct {
 	Batches      int64 // successful inserts
 	DeadLettered int64 // undecodable messages written to the dead-letter topic
 	Skipped      int64 // messages at or below the replay watermark: already stored
+	Duplicates   int64 // events whose id was stored or buffered within the dedup window: a retried beacon
 }
 
 type counters struct {
-	inserted, batches, deadLettered, skipped atomic.Int64
+	inserted, batches, deadLettered, skipped, duplicates atomic.Int64
 }
 
 // Sink copies decoded events from a Consumer into a Store, one batch per partition.
@@ -87,6 +92,7 @@ func (s *Sink) Stats() Stats {
 		Batches:      s.stats.batches.Load(),
 		DeadLettered: s.stats.deadLettered.Load(),
 		Skipped:      s.stats.skipped.Load(),
+		Duplicates:   s.stats.duplicates.Load(),
 	}
 }
 

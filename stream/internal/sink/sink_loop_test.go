@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -232,4 +233,57 @@ func TestCommitFailureIsRetriedLater(t *testing.T) {
 	require.Eventually(t, func() bool { return len(h.consumer.committed()) == 1 }, 5*time.Second, time.Millisecond)
 	require.Equal(t, []string{"insert events.test:0:0-0", "commit-fail p0@0", "commit-fail p0@0", "commit p0@0"}, j.list(),
 		"the batch is inserted once; only the commit is repeated")
+}
+
+// withID is m carrying the event id of other: a beacon that the browser sent
+// again after an ambiguous failure.
+func withID(t *testing.T, m, other kafka.Message) kafka.Message {
+	t.Helper()
+	var ev, orig schemas.Event
+	require.NoError(t, json.Unmarshal(m.Value, &ev))
+	require.NoError(t, json.Unmarshal(other.Value, &orig))
+	ev.EventID = orig.EventID
+	v, err := json.Marshal(ev)
+	require.NoError(t, err)
+	m.Value = v
+	return m
+}
+
+func TestRetriedEventIsStoredOnce(t *testing.T) {
+	msgs := eventMsgs(t, 0, 0, 4)
+	msgs[3] = withID(t, msgs[3], msgs[1]) // in the same batch
+	h := startSink(t, Config{BatchSize: 2, BatchInterval: long}, msgs...)
+	h.settle(t)
+	msgs = eventMsgs(t, 0, 5, 6)
+	msgs[1] = withID(t, msgs[1], h.store.inserted()[0].Rows[0].asMessage(t)) // in an earlier batch
+	h.consumer.push(msgs...)
+	h.settle(t)
+	require.NoError(t, h.stop(t))
+	var stored []int64
+	for _, b := range h.store.inserted() {
+		stored = append(stored, offsets(b)...)
+	}
+	require.Equal(t, []int64{0, 1, 2, 4, 5}, stored)
+	require.Equal(t, int64(2), h.sink.Stats().Duplicates)
+	last := h.consumer.committed()
+	require.Equal(t, int64(6), last[len(last)-1].Offset, "duplicates are committed like any handled message")
+}
+
+func TestDedupWindowSurvivesRestart(t *testing.T) {
+	// A first sink stores 0-2; a second one (after a crash or a rebalance)
+	// gets a repeat of offset 1's event at offset 3: it reloads the ids stored
+	// just below the watermark and drops the repeat.
+	first := startSink(t, Config{BatchSize: 3, BatchInterval: long}, eventMsgs(t, 0, 0, 2)...)
+	first.settle(t)
+	require.NoError(t, first.stop(t))
+	repeat := withID(t, eventMsg(t, 0, 3), first.store.inserted()[0].Rows[1].asMessage(t))
+
+	j := &journal{}
+	h := &harness{j: j, consumer: newFakeConsumer(j, repeat, eventMsg(t, 0, 4)), dlq: &fakeDLQ{j: j}, store: first.store}
+	h.start(t, Config{BatchSize: 10, BatchInterval: 10 * time.Millisecond})
+	h.settle(t)
+	require.NoError(t, h.stop(t))
+	batches := h.store.inserted()
+	require.Equal(t, []int64{4}, offsets(batches[len(batches)-1]))
+	require.Equal(t, int64(1), h.sink.Stats().Duplicates)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -18,6 +19,7 @@ type partition struct {
 	next      int64         // offset expected next; -1 before the first message
 	watermark int64         // highest offset already stored at the last resync; -1 for none
 	rows      []Row         // decoded, not yet inserted, in offset order
+	seen      *idWindow     // event ids of the last rows stored or buffered; set by resync
 	last      kafka.Message // position of the last handled message (no key or value)
 	dirty     bool          // some handled message is not committed yet
 	since     time.Time     // when the oldest uncommitted message was handled
@@ -96,8 +98,36 @@ func (s *Sink) resync(ctx context.Context, p *partition, offset int64) error {
 	buffered := len(p.rows)
 	stored := p.prune(wm, offset)
 	s.stats.skipped.Add(int64(stored))
+	if err := s.refillSeen(ctx, p, ok, offset); err != nil {
+		return err
+	}
 	s.log.Info("partition position loaded", append(p.attrs(offset), "expected", p.next, "watermark", wm,
 		"buffered", buffered, "dropped_as_stored", stored, "dropped_as_redelivered", buffered-stored-len(p.rows))...)
+	return nil
+}
+
+// refillSeen rebuilds the partition's dedup window from what is stored just
+// below the watermark and what is still buffered above it, so it holds the
+// same ids whether or not the sink restarted in between.
+func (s *Sink) refillSeen(ctx context.Context, p *partition, stored bool, offset int64) error {
+	p.seen = newIDWindow(s.cfg.DedupWindow)
+	if stored {
+		var ids []uuid.UUID
+		err := s.retry(ctx, "recent ids read", p.attrs(offset), func(ctx context.Context) error {
+			var err error
+			ids, err = s.store.RecentIDs(ctx, p.key.topic, p.key.partition, p.watermark-int64(s.cfg.DedupWindow))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			p.seen.add(id)
+		}
+	}
+	for _, r := range p.rows {
+		p.seen.add(r.ID)
+	}
 	return nil
 }
 
@@ -124,6 +154,11 @@ func (p *partition) prune(watermark, next int64) (stored int) {
 func (s *Sink) add(ctx context.Context, p *partition, m kafka.Message) error {
 	row, reason := decode(m.Value)
 	if reason == "" {
+		if p.seen.has(row.ID) {
+			s.stats.duplicates.Add(1)
+			return nil
+		}
+		p.seen.add(row.ID)
 		row.Offset = m.Offset
 		p.rows = append(p.rows, row)
 		return nil

@@ -32,6 +32,9 @@ type Store interface {
 	// Watermark returns the highest offset of topic/partition already stored,
 	// and ok=false when nothing of that partition is stored.
 	Watermark(ctx context.Context, topic string, partition int) (offset int64, ok bool, err error)
+	// RecentIDs returns the event ids of the stored rows of topic/partition
+	// with an offset above after, to refill the dedup window after a resync.
+	RecentIDs(ctx context.Context, topic string, partition int, after int64) ([]uuid.UUID, error)
 }
 
 // Row is one decoded event and the Kafka position it came from.

@@ -191,6 +191,20 @@ func (f *fakeStore) Watermark(_ context.Context, _ string, partition int) (int64
 	return wm, ok, nil
 }
 
+func (f *fakeStore) RecentIDs(_ context.Context, _ string, partition int, after int64) ([]uuid.UUID, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []uuid.UUID
+	for _, b := range f.batches {
+		for _, r := range b.Rows {
+			if b.Partition == partition && r.Offset > after {
+				ids = append(ids, r.ID)
+			}
+		}
+	}
+	return ids, nil
+}
+
 func (f *fakeStore) inserted() []Batch {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -293,4 +307,12 @@ func (h *harness) settle(t *testing.T) {
 func TestBatchToken(t *testing.T) {
 	b := Batch{Topic: "events.v1", Partition: 5, Rows: []Row{{Offset: 100}, {Offset: 101}, {Offset: 250}}}
 	require.Equal(t, "events.v1:5:100-250", b.Token())
+}
+
+// asMessage re-encodes a stored row as the message it came from.
+func (r Row) asMessage(t testing.TB) kafka.Message {
+	t.Helper()
+	v, err := json.Marshal(r.Event)
+	require.NoError(t, err)
+	return kafka.Message{Topic: testTopic, Offset: r.Offset, Value: v}
 }
