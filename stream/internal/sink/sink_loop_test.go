@@ -250,13 +250,13 @@ func withID(t *testing.T, m, other kafka.Message) kafka.Message {
 }
 
 func TestRetriedEventIsStoredOnce(t *testing.T) {
-	msgs := eventMsgs(t, 0, 0, 4)
-	msgs[3] = withID(t, msgs[3], msgs[1]) // in the same batch
-	h := startSink(t, Config{BatchSize: 2, BatchInterval: long}, msgs...)
+	first := eventMsgs(t, 0, 0, 4)
+	first[3] = withID(t, first[3], first[1]) // a repeat within the buffered batch
+	h := startSink(t, Config{BatchSize: 2, BatchInterval: long}, first...)
 	h.settle(t)
-	msgs = eventMsgs(t, 0, 5, 6)
-	msgs[1] = withID(t, msgs[1], h.store.inserted()[0].Rows[0].asMessage(t)) // in an earlier batch
-	h.consumer.push(msgs...)
+	later := eventMsgs(t, 0, 5, 6)
+	later[1] = withID(t, later[1], first[0]) // a repeat of an event inserted (or about to be) in an earlier batch
+	h.consumer.push(later...)
 	h.settle(t)
 	require.NoError(t, h.stop(t))
 	var stored []int64
