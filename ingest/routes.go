@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/pushpipe/pushpipe/internal/httpx"
 )
 
 // Paths served.
@@ -19,7 +21,9 @@ func (s *Service) routes() *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ForwardedByClientIP = false // the client IP is resolved by enrich.Proxies
-	e.Use(s.recoverPanics(), s.logFailures())
+	e.Use(httpx.Recover(s.log, ctxSiteID, func(c *gin.Context) {
+		refuse(c, http.StatusInternalServerError, "", "internal error; nothing of this request was accepted")
+	}), httpx.AccessLog(s.log, ctxSiteID, false))
 	e.POST(PathEvents, s.handleEvents)
 	e.OPTIONS(PathEvents, s.handlePreflight)
 	e.GET(PathHealthz, s.handleHealthz)

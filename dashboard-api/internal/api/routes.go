@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/pushpipe/pushpipe/internal/httpx"
 )
 
 // Paths served.
@@ -23,7 +25,9 @@ func NewRouter(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode) // no debug banner; the mode is process-wide and idempotent
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	e.Use(recoverPanics(h.log), logRequests(h.log), limitBody(maxBody))
+	e.Use(httpx.Recover(h.log, ctxAuthSite, func(c *gin.Context) {
+		refuse(c, http.StatusInternalServerError, Problem{"", "internal error"})
+	}), httpx.AccessLog(h.log, ctxAuthSite, true), limitBody(maxBody))
 	e.GET(PathHealthz, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 
 	site := e.Group("/v1/sites/:site", requireAPIKey(d.Keys), requireSite())
