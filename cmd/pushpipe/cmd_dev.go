@@ -16,13 +16,14 @@ import (
 	"github.com/pushpipe/pushpipe/internal/devstack"
 )
 
-const devUsage = `usage: pushpipe dev <up|down|status|env|logs SERVICE [-n LINES]>
+const devUsage = `usage: pushpipe dev <up|down|status|env|logs SERVICE [-n LINES]|pushservice [--addr HOST:PORT]>
 
   up       start whatever is not running (Kafka, ClickHouse, Postgres), wait until ready
   down     stop all three cleanly
   status   one line per service: state, pid, address
   env      print export lines for clients: eval $(pushpipe dev env)
   logs     print the end of a service log (kafka, clickhouse, postgres)
+  pushservice  run a test push service (VAPID checks, RFC 8291 decryption, scripted answers)
 
 environment:
   PUSHPIPE_DEV_DIR              state dir: cache, data, logs, pid files (default .dev)
@@ -40,6 +41,9 @@ func cmdDev(ctx context.Context, e *env, args []string) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "pushservice" {
+		return cmdDevPushservice(ctx, e, args[1:])
 	}
 	stack, err := newDevStack(e)
 	if err != nil {
