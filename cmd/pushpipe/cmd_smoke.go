@@ -100,6 +100,9 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 	defer func() { _ = ch.Close() }()
 	fmt.Fprintf(e.stderr, "smoke: site %s; logs in %s\n", site.ID, f.logDir)
 
+	if _, err := kafkax.EnsureTopics(ctx, c.Kafka, 6, 1, f.topic); err != nil {
+		return smokeResult{}, err
+	}
 	ports, err := procs.FreePorts(2)
 	if err != nil {
 		return smokeResult{}, err
@@ -116,9 +119,6 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 		}
 	}
 
-	if _, err := kafkax.EnsureTopics(ctx, c.Kafka, 6, 1, f.topic); err != nil {
-		return smokeResult{}, err
-	}
 	if err := waitCaughtUp(ctx, e.stderr, c.Kafka, f.group, f.topic); err != nil {
 		return smokeResult{}, err
 	}
