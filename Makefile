@@ -11,7 +11,7 @@ BENCHSTAT    := $(DEV)/bin/benchstat
 # The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
 DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
 
-.PHONY: all build run test test-unit test-browser smoke bench-ingest lint dev-up dev-down dev-status clean
+.PHONY: all build run test test-unit test-browser smoke bench-ingest bench-sender lint dev-up dev-down dev-status clean
 
 all: build
 
@@ -63,6 +63,14 @@ smoke: dev-up
 ## bench-ingest: steady offered load on POST /v1/events, Kafka on this machine.
 bench-ingest: dev-up
 	@$(DEVENV) && $(BIN) bench-ingest --out docs/BENCHMARKS.md
+
+## bench-sender: pushes per CPU-second through encryption, VAPID and HTTP to the
+## local test push service: pushpipe's send path against stock webpush-go, same run.
+bench-sender:
+	@mkdir -p $(DEV)
+	@PUSHPIPE_BENCH_SENDER=1 $(GO) test -run '^TestBenchSender$$' -count=1 -v ./sender/ > $(DEV)/bench-sender.log 2>&1 || { cat $(DEV)/bench-sender.log; exit 1; }
+	@grep '^sender-detail: ' $(DEV)/bench-sender.log || true
+	@grep '^sender: ' $(DEV)/bench-sender.log | tail -n 1
 
 $(GOLANGCI):
 	@mkdir -p $(DEV)/bin

@@ -8,7 +8,7 @@ const (
 	// TopicEventsDLQ receives messages of TopicEvents that could not be decoded,
 	// with the reason and the original position in headers.
 	TopicEventsDLQ = "events.dlq.v1"
-	// TopicPushRequests carries push requests for the sender (defined in a later issue).
+	// TopicPushRequests carries PushRequest messages for the sender, keyed "site_id:subscriber_id".
 	TopicPushRequests = "push-requests.v1"
 )
 

@@ -41,10 +41,11 @@ var roles = map[string]func(r *config.Reader) roleSpec{
 	"ingest": ingestRole,
 	"stream": streamRole,
 	"api":    apiRole,
+	"sender": senderRole,
 }
 
 // allRoles is the order `pushpipe all` starts them in.
-var allRoles = []string{"stream", "ingest", "api"}
+var allRoles = []string{"stream", "sender", "ingest", "api"}
 
 // loadAllConfigs reads every role's settings, so the reader knows every key
 // (the dev stack's too, which `pushpipe dev` reads on its own).
@@ -152,6 +153,10 @@ func cmdStream(ctx context.Context, e *env, args []string) int {
 }
 
 func cmdAPI(ctx context.Context, e *env, args []string) int { return runRoleCmd(ctx, e, "api", args) }
+
+func cmdSender(ctx context.Context, e *env, args []string) int {
+	return runRoleCmd(ctx, e, "sender", args)
+}
 
 // cmdAll runs every role in one process; they share nothing but Kafka and the databases.
 func cmdAll(ctx context.Context, e *env, args []string) int {

@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"ingest":       {"run the beacon ingest HTTP service", cmdIngest},
 		"stream":       {"run the stream consumers (ClickHouse sink)", cmdStream},
 		"api":          {"run the dashboard API", cmdAPI},
+		"sender":       {"run the Web Push sender (push-requests topic)", cmdSender},
 		"all":          {"run every role in one process", cmdAll},
 		"migrate":      {"apply Postgres and ClickHouse migrations", cmdMigrate},
 		"dev":          {"manage the local stack: dev up|down|status|env", cmdDev},
