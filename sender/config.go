@@ -21,6 +21,11 @@ type Config struct {
 	// message to 4096 bytes by default, which costs bandwidth and exceeds
 	// what some push services accept.
 	RecordSize int
+	// HostRate (PUSHPIPE_SENDER_HOST_RATE) caps the attempts per second to
+	// one push-service host, a token bucket with a burst of one second's
+	// worth; 0 means no cap. Push services throttle senders that burst
+	// (429); pacing avoids it and keeps one host from taking every slot.
+	HostRate float64
 
 	// Stock sends every push with webpush.SendNotificationWithContext,
 	// which signs a VAPID token per message, instead of the equivalent path
@@ -41,6 +46,7 @@ const (
 	DefaultRetryBase    = time.Second
 	DefaultRetryMax     = 5 * time.Minute
 	DefaultDrainTimeout = 15 * time.Second
+	DefaultHostRate     = 2000.0
 )
 
 // Limits that Validate enforces.
@@ -61,6 +67,7 @@ func LoadConfig(r *config.Reader) Config {
 		Concurrency:  r.Int("PUSHPIPE_SENDER_CONCURRENCY", DefaultConcurrency),
 		Timeout:      r.Duration("PUSHPIPE_SENDER_TIMEOUT", DefaultTimeout),
 		RecordSize:   r.Int("PUSHPIPE_SENDER_RECORD_SIZE", 0),
+		HostRate:     float64(r.Int("PUSHPIPE_SENDER_HOST_RATE", DefaultHostRate)),
 		RetryBase:    DefaultRetryBase,
 		RetryMax:     DefaultRetryMax,
 		DrainTimeout: DefaultDrainTimeout,
@@ -82,6 +89,9 @@ func (c Config) Validate() error {
 	if c.RecordSize != 0 && (c.RecordSize < minRecordSize || c.RecordSize > MaxBody) {
 		errs = append(errs, fmt.Errorf("PUSHPIPE_SENDER_RECORD_SIZE: %d is neither 0 (no padding) nor in range %d..%d",
 			c.RecordSize, minRecordSize, MaxBody))
+	}
+	if c.HostRate < 0 {
+		errs = append(errs, fmt.Errorf("PUSHPIPE_SENDER_HOST_RATE: %g must be 0 (no cap) or more attempts per second", c.HostRate))
 	}
 	if c.RetryBase <= 0 || c.RetryMax < c.RetryBase {
 		errs = append(errs, fmt.Errorf("retry backoff: base %s and max %s must be positive, max >= base", c.RetryBase, c.RetryMax))

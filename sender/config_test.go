@@ -16,15 +16,15 @@ func TestLoadConfig(t *testing.T) {
 		want Config
 		errs []string
 	}{
-		{name: "defaults", want: Config{Group: DefaultGroup, Concurrency: 64, Timeout: 10 * time.Second}},
+		{name: "defaults", want: Config{Group: DefaultGroup, Concurrency: 64, Timeout: 10 * time.Second, HostRate: 2000}},
 		{name: "set", env: map[string]string{
 			"PUSHPIPE_SENDER_GROUP": "g", "PUSHPIPE_SENDER_CONCURRENCY": "8",
-			"PUSHPIPE_SENDER_TIMEOUT": "3s", "PUSHPIPE_SENDER_RECORD_SIZE": "4096",
-		}, want: Config{Group: "g", Concurrency: 8, Timeout: 3 * time.Second, RecordSize: 4096}},
+			"PUSHPIPE_SENDER_TIMEOUT": "3s", "PUSHPIPE_SENDER_RECORD_SIZE": "4096", "PUSHPIPE_SENDER_HOST_RATE": "0",
+		}, want: Config{Group: "g", Concurrency: 8, Timeout: 3 * time.Second, RecordSize: 4096, HostRate: 0}},
 		{name: "every problem at once", env: map[string]string{
 			"PUSHPIPE_SENDER_CONCURRENCY": "0",
-			"PUSHPIPE_SENDER_TIMEOUT":     "0s", "PUSHPIPE_SENDER_RECORD_SIZE": "5000",
-		}, errs: []string{"PUSHPIPE_SENDER_CONCURRENCY: 0", "PUSHPIPE_SENDER_TIMEOUT", "PUSHPIPE_SENDER_RECORD_SIZE: 5000"}},
+			"PUSHPIPE_SENDER_TIMEOUT":     "0s", "PUSHPIPE_SENDER_RECORD_SIZE": "5000", "PUSHPIPE_SENDER_HOST_RATE": "-1",
+		}, errs: []string{"PUSHPIPE_SENDER_CONCURRENCY: 0", "PUSHPIPE_SENDER_TIMEOUT", "PUSHPIPE_SENDER_RECORD_SIZE: 5000", "PUSHPIPE_SENDER_HOST_RATE: -1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +43,7 @@ func TestLoadConfig(t *testing.T) {
 			require.Equal(t, tt.want.Concurrency, cfg.Concurrency)
 			require.Equal(t, tt.want.Timeout, cfg.Timeout)
 			require.Equal(t, tt.want.RecordSize, cfg.RecordSize)
+			require.Equal(t, tt.want.HostRate, cfg.HostRate)
 		})
 	}
 }

@@ -22,7 +22,10 @@
 //
 // # Per-origin fairness
 //
-// At most Concurrency/2 attempts are in flight to one push-service host,
+// At most Config.HostRate attempts per second go to one push-service host
+// (a token bucket, burst one second's worth; a wait that would pass the
+// request's deadline fails it as expired). At most Concurrency/2 attempts
+// are in flight to one push-service host,
 // so one whose requests hang until the timeout leaves the other half of
 // the active slots to the rest. A circuit breaker per host opens after 5
 // consecutive retryable failures: no attempt goes to it until a cooldown
@@ -114,8 +117,7 @@
 //
 // # Not done yet
 //
-// No per-origin token bucket (rate) limiter, only the per-origin
-// concurrency cap and circuit breaker above; no metrics export beyond
+// No metrics export beyond
 // Stats (in-flight, counts), so no per-origin latency histogram (latency
 // is on every result event, props.latency_ms and props.host).
 package sender

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Per-origin limits, so one slow or failing push service does not stall
 // deliveries to the others:
 //
+//   - at most Config.HostRate attempts per second to one origin (a token
+//     bucket with a burst of one second's worth; 0: no cap);
 //   - at most perOrigin attempts in flight to one origin (half the active
 //     slots), so an origin whose requests hang until the timeout leaves
 //     the other half to everyone else;
@@ -22,7 +26,7 @@ import (
 const breakerAfter = 5
 
 // errWaitExpired means the request's deadline passed while its origin was open.
-var errWaitExpired = errors.New("deadline passed while the push service's circuit was open")
+var errWaitExpired = errors.New("deadline passed while waiting for the push service (circuit open or rate cap)")
 
 type originLimiter struct {
 	cfg       Config
@@ -32,6 +36,7 @@ type originLimiter struct {
 }
 
 type originState struct {
+	rate      *rate.Limiter // nil: no cap
 	slots     chan struct{}
 	fails     int
 	openUntil time.Time
@@ -47,6 +52,9 @@ func (l *originLimiter) state(origin string) *originState {
 	s := l.m[origin]
 	if s == nil {
 		s = &originState{slots: make(chan struct{}, l.perOrigin)}
+		if l.cfg.HostRate > 0 {
+			s.rate = rate.NewLimiter(rate.Limit(l.cfg.HostRate), max(1, int(l.cfg.HostRate)))
+		}
 		l.m[origin] = s
 	}
 	return s
@@ -70,12 +78,37 @@ func (l *originLimiter) acquire(stop context.Context, origin string, deadline ti
 			return nil, errStopped
 		}
 	}
+	if err := s.pace(stop, deadline); err != nil {
+		return nil, err
+	}
 	select {
 	case s.slots <- struct{}{}:
 		return func() { <-s.slots }, nil
 	case <-stop.Done():
 		return nil, errStopped
 	}
+}
+
+// pace waits for the origin's token bucket, failing at once when the
+// wait would pass the deadline.
+func (s *originState) pace(stop context.Context, deadline time.Time) error {
+	if s.rate == nil {
+		return nil
+	}
+	r := s.rate.Reserve()
+	wait := r.Delay()
+	if wait <= 0 {
+		return nil
+	}
+	if !deadline.IsZero() && time.Now().Add(wait).After(deadline) {
+		r.Cancel()
+		return errWaitExpired
+	}
+	if err := sleep(stop, wait); err != nil {
+		r.Cancel()
+		return errStopped
+	}
+	return nil
 }
 
 // report feeds an attempt's verdict to the origin's breaker.

@@ -64,3 +64,28 @@ func TestOriginSlotsLeaveRoomForOthers(t *testing.T) {
 	require.NoError(t, err, "another origin still gets a slot")
 	release()
 }
+
+func TestOriginRateCapsAttemptsPerHost(t *testing.T) {
+	// 5 per second, burst 5: five attempts go at once, the sixth must wait
+	// about 200 ms, which a deadline 1 ms away does not allow; another host
+	// has a bucket of its own.
+	l := newOriginLimiter(Config{Concurrency: 100, HostRate: 5, RetryBase: time.Millisecond, RetryMax: time.Millisecond})
+	ctx := context.Background()
+	for range 5 {
+		release, err := l.acquire(ctx, "https://a.example", time.Time{})
+		require.NoError(t, err)
+		release()
+	}
+	_, err := l.acquire(ctx, "https://a.example", time.Now().Add(time.Millisecond))
+	require.ErrorIs(t, err, errWaitExpired)
+	release, err := l.acquire(ctx, "https://b.example", time.Now().Add(time.Millisecond))
+	require.NoError(t, err, "hosts are paced separately")
+	release()
+
+	unlimited := newOriginLimiter(Config{Concurrency: 100, RetryBase: time.Millisecond, RetryMax: time.Millisecond})
+	for range 50 {
+		release, err := unlimited.acquire(ctx, "https://a.example", time.Now().Add(time.Millisecond))
+		require.NoError(t, err, "HostRate 0 means no cap")
+		release()
+	}
+}

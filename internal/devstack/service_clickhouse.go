@@ -121,15 +121,19 @@ func (c *clickHouseService) Up(ctx context.Context) error {
 }
 
 // command is the long-running server; it is not cancelled with ctx, as it
-// outlives us. Server options go after "--".
+// outlives us. Server options go after "--". Errors (with
+// their stack traces) go to the log file: clickhouse-local logs nothing by
+// default, which leaves a crash unexplained.
 func (c *clickHouseService) command(ctx context.Context) *exec.Cmd {
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), c.launcher(), c.lib(),
 		"--path="+c.data,
+		"--log-level=error",
 		"--function_sleep_max_microseconds_per_block=0",
 		"--query", chServeQuery,
 		"--",
 		"--tcp_port="+strconv.Itoa(c.port),
-		"--listen_host=127.0.0.1")
+		"--listen_host=127.0.0.1",
+		"--logger.console=1")
 	cmd.Dir = filepath.Dir(c.data)
 	return cmd
 }
