@@ -224,7 +224,7 @@ func killStreamMidRun(ctx context.Context, stderr io.Writer, g *procs.Group, ch 
 	for {
 		var n uint64
 		if err := ch.QueryRow(ctx, `SELECT count() FROM events WHERE site_id = ?`, siteID).Scan(&n); err != nil {
-			return fmt.Errorf("count stored events: %w", err)
+			n = 0 // ClickHouse restarting: ask again at the next tick
 		}
 		select {
 		case <-simDone:
@@ -253,7 +253,11 @@ func countStored(ctx context.Context, ch driver.Conn, siteID string, accepted []
 	for {
 		var rows, distinct uint64
 		if err := ch.QueryRow(ctx, `SELECT count(), uniqExact(event_id) FROM events WHERE site_id = ?`, siteID).Scan(&rows, &distinct); err != nil {
-			return fmt.Errorf("count stored events: %w", err)
+			if time.Now().After(deadline) {
+				return fmt.Errorf("count stored events: %w", err)
+			}
+			time.Sleep(time.Second) // ClickHouse restarting: ask again
+			continue
 		}
 		res.stored, res.duplicates = int(distinct), int(rows-distinct)
 		if int(distinct) >= len(accepted) || time.Now().After(deadline) {

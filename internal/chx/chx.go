@@ -11,7 +11,13 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// Open connects to dsn (clickhouse://host:port/database?...) and pings it.
+// pingWait is how long Open keeps trying a server that does not answer yet:
+// one that is starting or restarting (a role started together with its
+// database, or the dev engine restarted by its supervisor).
+const pingWait = 30 * time.Second
+
+// Open connects to dsn (clickhouse://host:port/database?...) and pings it,
+// retrying for up to 30 s.
 func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
@@ -25,11 +31,25 @@ func Open(ctx context.Context, dsn string) (driver.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := conn.Ping(pctx); err != nil {
+	if err := ping(ctx, conn); err != nil {
 		_ = conn.Close()
-		return nil, fmt.Errorf("ping clickhouse at %s: %w (is it running? try 'make dev-up')", opts.Addr, err)
+		return nil, fmt.Errorf("ping clickhouse at %s for %s: %w (is it running? try 'make dev-up')", opts.Addr, pingWait, err)
 	}
 	return conn, nil
+}
+
+func ping(ctx context.Context, conn driver.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, pingWait)
+	defer cancel()
+	for {
+		err := conn.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
