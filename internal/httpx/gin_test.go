@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -25,7 +26,7 @@ func newEngine(buf *bytes.Buffer, all bool) *gin.Engine {
 
 func get(e *gin.Engine, path string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
-	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path+"?api_key=secret", nil))
+	e.ServeHTTP(w, httptest.NewRequestWithContext(context.Background(), http.MethodGet, path+"?api_key=secret", nil))
 	return w
 }
 
