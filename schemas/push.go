@@ -97,7 +97,7 @@ func (p *PushRequest) Validate() error {
 	default:
 		add("urgency: %q is not very-low, low, normal or high", p.Urgency)
 	}
-	if p.Topic != "" && !validPushTopic(p.Topic) {
+	if p.Topic != "" && !ValidPushTopic(p.Topic) {
 		add("topic: %q is not at most 32 base64url characters", p.Topic)
 	}
 	if p.CreatedAt.IsZero() {
@@ -126,7 +126,9 @@ func decodeB64URL(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 
-func validPushTopic(t string) bool {
+// ValidPushTopic reports whether t can be a Web Push Topic header: at most
+// 32 characters of the base64url alphabet (RFC 8030 §5.4).
+func ValidPushTopic(t string) bool {
 	if len(t) > 32 {
 		return false
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pushpipe/pushpipe/schemas"
 )
 
 // handlePush is POST /push/{id}: check the request as a push service does,
@@ -78,23 +80,10 @@ func checkHeaders(h http.Header, d *Delivery) *refusal {
 	if d.Urgency != "" && !urgencies[d.Urgency] {
 		return refuse(http.StatusBadRequest, "Urgency %q is not very-low, low, normal or high", d.Urgency)
 	}
-	if d.Topic != "" && !validTopic(d.Topic) {
+	if d.Topic != "" && !schemas.ValidPushTopic(d.Topic) {
 		return refuse(http.StatusBadRequest, "Topic %q is not at most 32 base64url characters (RFC 8030 §5.4)", d.Topic)
 	}
 	return nil
-}
-
-func validTopic(t string) bool {
-	if len(t) > 32 {
-		return false
-	}
-	for _, c := range t {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // decryptInto opens a non-empty body with the subscription's keys. An
