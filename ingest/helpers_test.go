@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pushpipe/pushpipe/internal/controlplane"
+	"github.com/pushpipe/pushpipe/internal/testkit"
 	"github.com/pushpipe/pushpipe/schemas"
 )
 
@@ -139,7 +139,7 @@ type fixture struct {
 	sites    *fakeSites
 	producer *fakeProducer
 	now      time.Time
-	logs     *strings.Builder
+	logs     *testkit.LogBuffer
 }
 
 // testNow is the server clock of the fixtures.
@@ -147,29 +147,18 @@ var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newFixture(t testing.TB, edit ...func(*Config, *Deps)) *fixture {
 	t.Helper()
-	f := &fixture{sites: newFakeSites(), producer: &fakeProducer{}, now: testNow, logs: &strings.Builder{}}
+	f := &fixture{sites: newFakeSites(), producer: &fakeProducer{}, now: testNow, logs: &testkit.LogBuffer{}}
 	cfg := Defaults()
 	deps := Deps{Sites: f.sites, Producer: f.producer, Now: func() time.Time { return f.now }}
 	for _, e := range edit {
 		e(&cfg, &deps)
 	}
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, nil))
+	log := slog.New(slog.NewTextHandler(f.logs, nil))
 	svc, err := New(cfg, deps, log)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = svc.Close() })
 	f.svc = svc
 	return f
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // request is one call of the handler.

@@ -251,30 +251,13 @@ func testConfig(t *testing.T, batch int) Config {
 // testLogger collects the logs and prints them only when the test failed
 // (kafka-go may log after the test body returned).
 func testLogger(t *testing.T) *slog.Logger {
-	w := &syncBuffer{}
+	w := &testkit.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log("logs:\n" + w.String())
 		}
 	})
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // running is one Service in a goroutine.

@@ -1,14 +1,12 @@
 package devstack
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pushpipe/pushpipe/internal/testkit"
 	"github.com/pushpipe/pushpipe/schemas"
 )
 
@@ -56,7 +55,7 @@ func TestStackUpDown(t *testing.T) {
 	require.NotContains(t, logs.String(), "SIGKILL", "every service stops cleanly")
 }
 
-func e2eStack(t *testing.T) (*Stack, *syncBuffer) {
+func e2eStack(t *testing.T) (*Stack, *testkit.LogBuffer) {
 	dir, err := os.MkdirTemp("", "devstack-e2e-")
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -66,7 +65,7 @@ func e2eStack(t *testing.T) (*Stack, *syncBuffer) {
 		}
 		_ = os.RemoveAll(dir)
 	})
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	kafkaPort := freePort(t, 2)
 	cfg := Config{
 		Dir: dir, KafkaPort: kafkaPort, ClickHousePort: freePort(t, 1), PostgresPort: freePort(t, 1),
@@ -176,23 +175,6 @@ func portsFree(from, n int) bool {
 		_ = l.Close()
 	}
 	return true
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // testWriter sends progress lines to the test log.
