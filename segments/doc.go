@@ -1,6 +1,48 @@
-// Package segments will hold the segment rule language: parse and validate,
-// incremental (streaming) evaluation, compilation to ClickHouse SQL, and
-// explain. Pure code, no I/O; it imports only package schemas.
+// Package segments holds the segment rule language: the rule model, its JSON
+// form, validation, and a readable text form that round-trips with it. Pure
+// code, no I/O; it imports only the standard library and package schemas.
 //
-// Not built yet: this package is a placeholder for a later issue.
+// # Rules
+//
+// A Rule is a tree. Groups: and / or (two or more Children), not (one Child).
+// Conditions:
+//
+//   - attribute: Field Op Value on the subscriber. Fields are country, region,
+//     city, browser, os, device_type, language, timezone, status, first_seen,
+//     last_seen, or attr.<name> for identify attributes. Operators: eq, neq,
+//     in (1 to 100 values), contains, starts_with, regex (RE2), gt, gte, lt,
+//     lte (numbers; RFC 3339 instants for first_seen and last_seen), exists
+//     (no value).
+//   - event: a Match (event type, optional name, optional filters on url,
+//     revenue, props.<key> with the same operators), optionally a Count
+//     (op and N; absent means at least once), Within the last window.
+//   - first / last: the first or last matching event happened before or
+//     after the instant At, or within the last window.
+//   - sequence: Event happened but ThenNot did not follow within the window,
+//     optionally on the same value of the property Correlate.
+//   - inactive: no event at all within the window.
+//   - segment: member of another segment, by id.
+//
+// Windows are whole minutes, hours or days ("30m", "1h", "7d"), from 1m to
+// 90d. Limits: depth 8, 64 conditions.
+//
+// # Forms
+//
+// Parse reads JSON ({"kind": "...", ...}; see rule_json.go) and Validate
+// reports every problem at once with its path, such as
+// "and[1].event.within"; unknown fields are refused with their path.
+// Format and ParseText write and read the text form, for example
+//
+//	country in ("FR", "DE") and event add_to_cart where props.price > 50 count >= 2 within 7d and not event purchase within 1h
+//
+// where "and" binds tighter than "or", filters after where are separated by
+// commas, and a syntax error is a *TextError with line and column. For every
+// valid rule, ParseText(Format(r)) and Parse(json.Marshal(r)) equal r.
+//
+// # Not built yet
+//
+// The next slices of the segments issue: what membership at instant T means
+// (DESIGN.md), the incremental per-subscriber evaluator with bounded state
+// and timers, compilation to ClickHouse SQL with bound parameters, explain,
+// the SQL/incremental equivalence test, and the evaluator runtime in stream/.
 package segments
