@@ -39,10 +39,20 @@
 // commas, and a syntax error is a *TextError with line and column. For every
 // valid rule, ParseText(Format(r)) and Parse(json.Marshal(r)) equal r.
 //
+// # SQL
+//
+// Compile turns a rule into a ClickHouse query (SQL: text plus named
+// parameters for clickhouse.Named) returning the members of a site at an
+// instant T. What membership at T means is written at the top of
+// sql_compile.go (to move to DESIGN.md): events up to T only, windows
+// (T-W, T], attributes from the latest event carrying them, status as of now.
+// Every value is a bound parameter. sequence and segment return
+// ErrNotCompiled, as does the timezone attribute (not stored in ClickHouse).
+//
 // # Not built yet
 //
-// The next slices of the segments issue: what membership at instant T means
-// (DESIGN.md), the incremental per-subscriber evaluator with bounded state
-// and timers, compilation to ClickHouse SQL with bound parameters, explain,
-// the SQL/incremental equivalence test, and the evaluator runtime in stream/.
+// The next slices of the segments issue: SQL for sequence and segment, the
+// incremental per-subscriber evaluator with bounded state and timers,
+// explain, the SQL/incremental equivalence test, and the evaluator runtime in
+// stream/.
 package segments
