@@ -7,7 +7,6 @@ BIN          := bin/pushpipe
 DEV          := .dev
 GOLANGCI     := $(DEV)/bin/golangci-lint
 GOLANGCI_VER := v2.15.0
-BENCHSTAT    := $(DEV)/bin/benchstat
 # The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
 DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
 

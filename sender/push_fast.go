@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -51,16 +50,10 @@ func (p *fastPusher) push(ctx context.Context, req *schemas.PushRequest, keys va
 	}
 	start := time.Now()
 	resp, err := p.client.Do(hr)
-	a := attempt{Latency: time.Since(start)}
 	if err != nil {
-		a.Err = err
-		return a
+		return attempt{Latency: time.Since(start), Err: err}
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
-	a.Status = resp.StatusCode
-	a.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	return a
+	return answered(resp, start)
 }
 
 func fatalReason(err error) string {

@@ -60,17 +60,22 @@ func (p *webPusher) push(ctx context.Context, req *schemas.PushRequest, keys vap
 	}
 	start := time.Now()
 	resp, err := webpush.SendNotificationWithContext(ctx, req.Payload, sub, opts)
-	a := attempt{Latency: time.Since(start)}
 	if err != nil {
-		a.Err = err
+		a := attempt{Latency: time.Since(start), Err: err}
 		if !isTransport(err) {
 			a.Fatal = ReasonEncrypt
 		}
 		return a
 	}
+	return answered(resp, start)
+}
+
+// answered reads what a push service answered to an attempt started at
+// start, draining and closing the body so the connection is reused.
+func answered(resp *http.Response, start time.Time) attempt {
+	a := attempt{Latency: time.Since(start), Status: resp.StatusCode}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	a.Status = resp.StatusCode
 	a.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return a
 }
