@@ -2,8 +2,6 @@ package dashboardapi_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -17,11 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	dashboardapi "github.com/pushpipe/pushpipe/dashboard-api"
-	"github.com/pushpipe/pushpipe/internal/chx"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
-	"github.com/pushpipe/pushpipe/internal/migrate"
-	"github.com/pushpipe/pushpipe/internal/pg"
 	"github.com/pushpipe/pushpipe/internal/testkit"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 )
 
 type stack struct {
@@ -33,21 +29,9 @@ type stack struct {
 
 func openStack(t *testing.T) stack {
 	t.Helper()
-	pgDSN, chDSN := testkit.Postgres(t), testkit.ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, err := pg.Open(ctx, pgDSN)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	ch, err := chx.Open(ctx, chDSN)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ch.Close() })
+	db, ch := testdb.Open(t)
 	log := slog.New(slog.DiscardHandler)
-	require.NoError(t, migrate.All(ctx, db, ch, log))
-
-	raw := make([]byte, 32)
-	_, _ = rand.Read(raw)
-	key, err := controlplane.ParseMasterKey(base64.StdEncoding.EncodeToString(raw))
+	key, err := controlplane.ParseMasterKey(testkit.MasterKey(t))
 	require.NoError(t, err)
 	store := controlplane.NewStore(db, key)
 	svc, err := dashboardapi.New(dashboardapi.Defaults(), dashboardapi.Deps{Keys: store, Stats: dashboardapi.NewClickHouseStats(ch)}, log)

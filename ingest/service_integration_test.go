@@ -3,8 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -22,12 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pushpipe/pushpipe/ingest/internal/geotest"
-	"github.com/pushpipe/pushpipe/internal/chx"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
 	"github.com/pushpipe/pushpipe/internal/kafkax"
-	"github.com/pushpipe/pushpipe/internal/migrate"
-	"github.com/pushpipe/pushpipe/internal/pg"
 	"github.com/pushpipe/pushpipe/internal/testkit"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 	"github.com/pushpipe/pushpipe/schemas"
 )
 
@@ -36,12 +32,11 @@ import (
 // the events back from events.v1.
 func TestIntegrationBeaconToKafka(t *testing.T) {
 	brokers := strings.Split(testkit.Kafka(t), ",")
-	pgURL, chDSN := testkit.Postgres(t), testkit.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	store := integrationStore(ctx, t, pgURL, chDSN, log)
+	store := integrationStore(t)
 	site, err := store.CreateSite(ctx, controlplane.NewSite{
 		Name: "ingest-it-" + uuid.NewString(), AllowedOrigins: []string{"https://it.example"},
 		Contact: "mailto:it@example.com", AnonymizeIP: true,
@@ -105,22 +100,10 @@ func TestIntegrationBeaconToKafka(t *testing.T) {
 	require.NoError(t, <-served, "graceful shutdown flushes and closes the writer")
 }
 
-func integrationStore(ctx context.Context, t *testing.T, pgURL, chDSN string, log *slog.Logger) *controlplane.Store {
+func integrationStore(t *testing.T) *controlplane.Store {
 	t.Helper()
-	db, err := pg.Open(ctx, pgURL)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	ch, err := chx.Open(ctx, chDSN)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ch.Close() })
-	require.NoError(t, migrate.All(ctx, db, ch, log))
-	raw := os.Getenv("PUSHPIPE_MASTER_KEY")
-	if raw == "" {
-		k := make([]byte, 32)
-		_, _ = rand.Read(k)
-		raw = base64.StdEncoding.EncodeToString(k)
-	}
-	key, err := controlplane.ParseMasterKey(raw)
+	db, _ := testdb.Open(t)
+	key, err := controlplane.ParseMasterKey(testkit.MasterKey(t))
 	require.NoError(t, err)
 	return controlplane.NewStore(db, key)
 }

@@ -1,8 +1,6 @@
 package segments_test
 
 import (
-	"context"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -12,10 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pushpipe/pushpipe/internal/chx"
-	"github.com/pushpipe/pushpipe/internal/migrate"
-	"github.com/pushpipe/pushpipe/internal/testkit"
-	"github.com/pushpipe/pushpipe/schemas"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 	"github.com/pushpipe/pushpipe/segments"
 )
 
@@ -31,17 +26,7 @@ type row struct {
 
 func openClickHouse(t *testing.T) driver.Conn {
 	t.Helper()
-	dsn := testkit.ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	ch, err := chx.Open(ctx, dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ch.Close() })
-	migs, err := migrate.Load(schemas.ClickHouseMigrations, "clickhouse")
-	require.NoError(t, err)
-	_, err = migrate.ClickHouse(ctx, ch, migs, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	return ch
+	return testdb.ClickHouse(t)
 }
 
 func insertRows(t *testing.T, ch driver.Conn, siteID string, rows []row) {

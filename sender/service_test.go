@@ -3,7 +3,6 @@ package sender
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,13 +12,11 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pushpipe/pushpipe/internal/chx"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
 	"github.com/pushpipe/pushpipe/internal/kafkax"
-	"github.com/pushpipe/pushpipe/internal/migrate"
-	"github.com/pushpipe/pushpipe/internal/pg"
 	"github.com/pushpipe/pushpipe/internal/testkit"
 	"github.com/pushpipe/pushpipe/internal/testkit/pushservice"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 	"github.com/pushpipe/pushpipe/schemas"
 )
 
@@ -42,17 +39,8 @@ func newStack(t *testing.T) *stack {
 	t.Helper()
 	ctx := context.Background()
 	brokers := []string{testkit.Kafka(t)}
-	db, err := pg.Open(ctx, testkit.Postgres(t))
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	ch, err := chx.Open(ctx, testkit.ClickHouse(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ch.Close() })
-	require.NoError(t, migrate.All(ctx, db, ch, slog.New(slog.DiscardHandler)))
-
-	raw := make([]byte, 32)
-	_, _ = rand.Read(raw)
-	key, err := controlplane.ParseMasterKey(base64.StdEncoding.EncodeToString(raw))
+	db, _ := testdb.Open(t)
+	key, err := controlplane.ParseMasterKey(testkit.MasterKey(t))
 	require.NoError(t, err)
 	store := controlplane.NewStore(db, key)
 	site, err := store.CreateSite(ctx, controlplane.NewSite{Name: "sender test", Contact: "mailto:ops@shop.example"})

@@ -20,8 +20,8 @@ import (
 
 	"github.com/pushpipe/pushpipe/internal/chx"
 	"github.com/pushpipe/pushpipe/internal/kafkax"
-	"github.com/pushpipe/pushpipe/internal/migrate"
 	"github.com/pushpipe/pushpipe/internal/testkit"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 	"github.com/pushpipe/pushpipe/schemas"
 	"github.com/pushpipe/pushpipe/stream/internal/sink"
 )
@@ -199,27 +199,13 @@ type stack struct {
 	log     *slog.Logger
 }
 
-var (
-	migrateOnce sync.Once
-	migrateErr  error
-)
-
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	brokers := strings.Split(testkit.Kafka(t), ",")
 	dsn := testkit.ClickHouse(t)
 	st := &stack{brokers: brokers, dsn: dsn, client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}}
 	st.log = testLogger(t)
-	st.ch = openClickHouse(t, dsn)
-	t.Cleanup(func() { _ = st.ch.Close() })
-	migrateOnce.Do(func() {
-		migs, err := migrate.Load(schemas.ClickHouseMigrations, "clickhouse")
-		if err == nil {
-			_, err = migrate.ClickHouse(context.Background(), st.ch, migs, st.log)
-		}
-		migrateErr = err
-	})
-	require.NoError(t, migrateErr)
+	st.ch = testdb.ClickHouse(t)
 	st.topic = "test.events.v1." + uuid.NewString()[:8]
 	_, err := kafkax.EnsureTopics(t.Context(), brokers, 3, 1, st.topic) // waits for the partitions' leaders
 	require.NoError(t, err)

@@ -5,15 +5,11 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
-	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/pushpipe/pushpipe/internal/chx"
-	"github.com/pushpipe/pushpipe/internal/migrate"
-	"github.com/pushpipe/pushpipe/internal/pg"
-	"github.com/pushpipe/pushpipe/internal/testkit"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 )
 
 func newKey(t *testing.T) *MasterKey {
@@ -59,13 +55,7 @@ func TestVAPIDKeysArePointAndScalar(t *testing.T) {
 
 func TestStoreAgainstPostgres(t *testing.T) {
 	ctx := context.Background()
-	db, err := pg.Open(ctx, testkit.Postgres(t))
-	require.NoError(t, err)
-	defer db.Close()
-	ch, err := chx.Open(ctx, testkit.ClickHouse(t))
-	require.NoError(t, err)
-	defer func() { _ = ch.Close() }()
-	require.NoError(t, migrate.All(ctx, db, ch, slog.New(slog.DiscardHandler)))
+	db, _ := testdb.Open(t)
 
 	key := newKey(t)
 	s := NewStore(db, key)

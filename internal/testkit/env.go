@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"os"
 	"testing"
 )
@@ -44,4 +46,15 @@ func require(t testing.TB, name string) string {
 	}
 	t.Skip(msg)
 	return ""
+}
+
+// MasterKey returns a fresh random master key (base64 of 32 bytes), as
+// PUSHPIPE_MASTER_KEY holds it.
+func MasterKey(t testing.TB) string {
+	t.Helper()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(raw)
 }

@@ -3,11 +3,8 @@ package browser
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,13 +16,11 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pushpipe/pushpipe/internal/chx"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
 	"github.com/pushpipe/pushpipe/internal/kafkax"
-	"github.com/pushpipe/pushpipe/internal/migrate"
-	"github.com/pushpipe/pushpipe/internal/pg"
 	"github.com/pushpipe/pushpipe/internal/procs"
 	"github.com/pushpipe/pushpipe/internal/testkit"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 )
 
 // chromiumPath is Debian's Chromium (package chromium); the tests never download a browser.
@@ -94,20 +89,14 @@ func startStack(t *testing.T) *stack {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, build.Run(), "build the pushpipe binary")
 
-	db, err := pg.Open(ctx, pgDSN)
-	require.NoError(t, err)
-	t.Cleanup(db.Close)
-	ch, err := chx.Open(ctx, chDSN)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ch.Close() })
-	require.NoError(t, migrate.All(ctx, db, ch, slog.New(slog.DiscardHandler)))
+	db, ch := testdb.Open(t)
 
 	ports, err := procs.FreePorts(1)
 	require.NoError(t, err)
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	st := &stack{origin: "http://" + addr, ch: ch}
 
-	masterKey := randomMasterKey(t)
+	masterKey := testkit.MasterKey(t)
 	key, err := controlplane.ParseMasterKey(masterKey)
 	require.NoError(t, err)
 	st.store = controlplane.NewStore(db, key)
@@ -145,14 +134,6 @@ func startRoles(t *testing.T, bin string, env []string) {
 	for _, role := range []string{"ingest", "stream"} {
 		require.NoError(t, g.Start(t.Context(), role, filepath.Join(logDir, role+".log"), role))
 	}
-}
-
-func randomMasterKey(t *testing.T) string {
-	t.Helper()
-	raw := make([]byte, 32)
-	_, err := rand.Read(raw)
-	require.NoError(t, err)
-	return base64.StdEncoding.EncodeToString(raw)
 }
 
 // tail returns the last n lines of the file at path.

@@ -1,9 +1,7 @@
 package sink
 
 import (
-	"context"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,9 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pushpipe/pushpipe/internal/chx"
-	"github.com/pushpipe/pushpipe/internal/migrate"
-	"github.com/pushpipe/pushpipe/internal/testkit"
+	"github.com/pushpipe/pushpipe/internal/testkit/testdb"
 	"github.com/pushpipe/pushpipe/schemas"
 )
 
@@ -21,24 +17,9 @@ import (
 // under a fresh site_id and a topic name of its own, so the shared events
 // and sink_progress tables are never truncated.
 
-var (
-	migrateOnce sync.Once
-	migrateErr  error
-)
-
 func openStore(t testing.TB) (*ClickHouse, driver.Conn) {
 	t.Helper()
-	conn, err := chx.Open(context.Background(), testkit.ClickHouse(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	migrateOnce.Do(func() {
-		migs, err := migrate.Load(schemas.ClickHouseMigrations, "clickhouse")
-		if err == nil {
-			_, err = migrate.ClickHouse(context.Background(), conn, migs, discardLogger())
-		}
-		migrateErr = err
-	})
-	require.NoError(t, migrateErr)
+	conn := testdb.ClickHouse(t)
 	return NewClickHouse(conn), conn
 }
 
