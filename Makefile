@@ -10,7 +10,7 @@ GOLANGCI_VER := v2.15.0
 # The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
 DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
 
-.PHONY: all build run test test-unit test-browser smoke bench-ingest bench-sender lint dev-up dev-down dev-status clean
+.PHONY: all build run test test-unit test-browser smoke bench-ingest bench-sender segments-equivalence lint dev-up dev-down dev-status clean
 
 all: build
 
@@ -70,6 +70,17 @@ bench-sender:
 	@PUSHPIPE_BENCH_SENDER=1 $(GO) test -run '^TestBenchSender$$' -count=1 -v ./sender/ > $(DEV)/bench-sender.log 2>&1 || { cat $(DEV)/bench-sender.log; exit 1; }
 	@grep '^sender-detail: ' $(DEV)/bench-sender.log || true
 	@grep '^sender: ' $(DEV)/bench-sender.log | tail -n 1
+
+## segments-equivalence: random worlds of events and rules stored in the real ClickHouse;
+## the incremental evaluator must equal the compiled SQL at every (rule, subscriber, instant).
+## Last line: `equivalence: checks=N mismatches=M`; exits non-zero on any mismatch.
+segments-equivalence: dev-up
+	@mkdir -p $(DEV); status=0; \
+	$(DEVENV) && $(GO) test -count=1 -v -run '^TestEquivalenceWithClickHouse$$' ./segments/ -args -equivalence-checks=$${CHECKS:-12000} > $(DEV)/equivalence.log 2>&1 || status=$$?; \
+	grep -E '^(mismatch|    |  )' $(DEV)/equivalence.log | head -n 80; \
+	if grep -q '^equivalence: ' $(DEV)/equivalence.log; then grep '^equivalence: ' $(DEV)/equivalence.log | tail -n 1; \
+	else tail -n 30 $(DEV)/equivalence.log; echo "equivalence: the test did not run (see above)"; status=1; fi; \
+	exit $$status
 
 $(GOLANGCI):
 	@mkdir -p $(DEV)/bin

@@ -20,7 +20,7 @@
 //     after the instant At, or within the last window.
 //   - sequence: Event happened but ThenNot did not follow within the window,
 //     optionally on the same value of the property Correlate.
-//   - inactive: no event at all within the window.
+//   - inactive: no activity event (one the subscriber's browser sent) within the window.
 //   - segment: member of another segment, by id.
 //
 // Windows are whole minutes, hours or days ("30m", "1h", "7d"), from 1m to
@@ -43,16 +43,20 @@
 //
 // Compile turns a rule into a ClickHouse query (SQL: text plus named
 // parameters for clickhouse.Named) returning the members of a site at an
-// instant T. What membership at T means is written at the top of
-// sql_compile.go (to move to DESIGN.md): events up to T only, windows
-// (T-W, T], attributes from the latest event carrying them, status as of now.
-// Every value is a bound parameter. sequence and segment return
-// ErrNotCompiled, as does the timezone attribute (not stored in ClickHouse).
+// instant T; CompileWith also compiles segment references through a
+// Resolver. What membership at T means is defined in DESIGN.md ("Segment
+// membership at instant T"). Every value is a bound parameter. The timezone
+// attribute returns ErrNotCompiled (not stored in ClickHouse).
 //
-// # Not built yet
+// # Evaluators
 //
-// The next slices of the segments issue: SQL for sequence and segment, the
-// incremental per-subscriber evaluator with bounded state and timers,
-// explain, the SQL/incremental equivalence test, and the evaluator runtime in
-// stream/.
+// NewSet compiles the segments of one site (references resolved, cycles
+// refused, shared conditions kept once). The incremental evaluator keeps a
+// bounded Subscriber state per subscriber: Apply adds an event, Members
+// evaluates every segment at an instant, Next gives the next instant a
+// window ends so the runtime can set a timer. Explain evaluates one segment
+// directly over a subscriber's events and says why each node held. The
+// three agree: eval_test.go checks incremental against Explain on random
+// worlds, eval_equivalence_test.go checks incremental against the compiled
+// SQL on the real ClickHouse (make segments-equivalence).
 package segments

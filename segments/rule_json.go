@@ -229,8 +229,8 @@ func (d *decoder) count(m map[string]any, path string) *Count {
 	cm := d.object(v, path, []string{"op", "n"})
 	c := &Count{Op: Op(d.str(cm, "op", path))}
 	n, isNum := cm["n"].(float64)
-	if !isNum || n != float64(int(n)) || n < 0 || n > 1e6 {
-		d.add(join(path, "n"), "must be a whole number from 0 to 1000000")
+	if !isNum || n != float64(int(n)) || n < 0 || n > MaxCount {
+		d.add(join(path, "n"), "must be a whole number from 0 to %d", MaxCount)
 	}
 	c.N = int(n)
 	return c

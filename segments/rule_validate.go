@@ -18,6 +18,7 @@ const (
 	MaxInValues   = 100                         // values of one "in"
 	MinWindow     = Window(time.Minute)         // shortest window
 	MaxWindow     = Window(90 * 24 * time.Hour) // longest window
+	MaxCount      = 1000                        // largest N of an event count
 )
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
@@ -140,8 +141,8 @@ func (v *validator) count(c *Count, path string) {
 	if !isComparison(c.Op) && c.Op != OpEq && c.Op != OpNeq {
 		v.add(join(path, "op"), "must be eq, neq, gt, gte, lt or lte")
 	}
-	if c.N < 0 || c.N > 1e6 {
-		v.add(join(path, "n"), "must be a whole number from 0 to 1000000")
+	if c.N < 0 || c.N > MaxCount {
+		v.add(join(path, "n"), "must be a whole number from 0 to %d", MaxCount)
 	}
 }
 
@@ -150,7 +151,10 @@ func (v *validator) match(m *Match, path string) {
 		v.add(path, "missing: say which event")
 		return
 	}
-	if !knownEventType(m.Type) {
+	switch {
+	case m.Type == string(schemas.EventSegmentEntered) || m.Type == string(schemas.EventSegmentExited):
+		v.add(join(path, "type"), "segment transitions cannot be matched; reference the segment instead")
+	case !knownEventType(m.Type):
 		v.add(join(path, "type"), "unknown event type %q", m.Type)
 	}
 	if !utf8.ValidString(m.Name) {

@@ -87,6 +87,18 @@ func TestParseReportsEveryProblemWithItsPath(t *testing.T) {
 			},
 		},
 		{
+			"segment transitions and count too large", `{"kind":"or","children":[
+			{"kind":"event","event":{"type":"segment_entered"},"count":{"op":"gte","n":1001},"within":"1h"},
+			{"kind":"sequence","event":{"type":"page_view"},"then_not":{"type":"segment_exited"},"within":"1h"},
+			{"kind":"event","event":{"type":"page_view"},"count":{"op":"gte","n":1000},"within":"1h"},
+			{"kind":"event","event":{"type":"page_view"},"count":{"op":"eq","n":0},"within":"1h"}]}`,
+			[]Problem{
+				{"or[0].event.event.type", "segment transitions cannot be matched; reference the segment instead"},
+				{"or[0].event.count.n", "must be a whole number from 0 to 1000"},
+				{"or[1].sequence.then_not.type", "segment transitions cannot be matched; reference the segment instead"},
+			},
+		},
+		{
 			"groups need two", `{"kind":"and","children":[{"kind":"inactive","within":"1h"}]}`,
 			[]Problem{{"and.children", "and needs at least two conditions"}},
 		},

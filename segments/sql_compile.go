@@ -1,53 +1,59 @@
 package segments
 
-// Membership at an instant T, as the SQL compiler computes it.
+// Compile and CompileWith turn a rule into a ClickHouse query returning the
+// members of a site at an instant T. What membership at T means is defined
+// once, in DESIGN.md ("Segment membership at instant T"); the incremental
+// evaluator implements the same meaning.
 //
-//   - Event time is events.time (the skew-corrected client time). Only events
-//     with time <= T count; later events do not exist yet at T.
-//   - The universe is every subscriber_id with at least one event for the site
-//     at or before T. Only those can be members.
-//   - A window W at T covers events with time in (T-W, T]: the start is
-//     exclusive, the end inclusive. An event exactly at T-W is out.
-//   - Attributes browser, os, device_type, language, country, region, city
-//     come from the latest event at or before T that carries them (non-empty),
-//     argMax over time. attr.<name> comes from the latest identify event at or
-//     before T whose props carry the key. first_seen and last_seen are the
-//     min and max event time at or before T. status comes from the subscribers
-//     table: it is the status as of now, not as of T. timezone is not stored in
-//     ClickHouse and is not compiled.
-//   - An attribute comparison (every operator but exists) needs the attribute
-//     to be present: "country neq FR" excludes subscribers with no country,
-//     while "not country eq FR" includes them. Numbers compare numerically
-//     (a text value that is not a number never matches a numeric comparison);
-//     true and false compare with the text "true" and "false"; contains and
-//     starts_with are case-sensitive, regex is RE2 (ClickHouse match).
-//   - event: count the matching events in the window and compare with Count
-//     (at least one when Count is nil).
-//   - inactive: no event at all in the window (the subscriber had one before).
-//   - first / last: the first (last) matching event at or before T exists and
-//     its time is strictly before (after) At, or lies in the window.
-//   - not, and, or are boolean over the universe: not holds for every
-//     subscriber of the universe for whom its child does not.
-//   - sequence and segment are not compiled yet (ErrNotCompiled).
-//
-// The query groups the site's events up to T by subscriber_id and keeps the
-// groups whose HAVING expression holds; each condition is an aggregate over
-// the group (status is a subquery on subscribers). Every value from the rule,
-// the site id and the instants are bound parameters (@name, as
-// clickhouse.Named binds them); the text holds only identifiers and fixed
-// keywords. Instants are bound as Unix milliseconds.
+// The query groups the site's evaluated events up to T (every type but
+// segment_entered and segment_exited) by subscriber_id and keeps the groups
+// whose HAVING expression holds; each condition is an aggregate over the
+// group, and a segment reference is "subscriber_id IN (<its query at T>)".
+// Every value from the rule, the site id, the instants, the windows and the
+// list of activity types are bound parameters (@name, as clickhouse.Named
+// binds them); the text holds only identifiers and fixed keywords. Instants
+// are bound as Unix milliseconds.
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pushpipe/pushpipe/schemas"
 )
 
-// ErrNotCompiled is returned for rule kinds the SQL compiler does not handle
-// yet; the error wrapping it names the kind.
+// ErrNotCompiled is returned for rule parts the SQL compiler does not handle
+// (the timezone attribute, not stored in ClickHouse); the error wrapping it
+// names the part.
 var ErrNotCompiled = errors.New("segment rule kind not compiled to SQL yet")
+
+// ErrUnknownSegment is wrapped by the error for a segment reference the
+// resolver does not know (and for every reference given to Compile); the
+// error names the id.
+var ErrUnknownSegment = errors.New("unknown segment")
+
+// ErrSegmentCycle is wrapped by the error for segment references that lead
+// back to a segment being compiled; the error names the path.
+var ErrSegmentCycle = errors.New("segment reference cycle")
+
+// ErrSegmentNesting is wrapped by the error for segment references nested
+// deeper than MaxSegmentNesting, or more than maxSegmentRefs of them in all.
+var ErrSegmentNesting = errors.New("segment references nested too deep")
+
+// MaxSegmentNesting is the deepest chain of segment references compiled: a
+// rule may reference a segment that references another, up to 8 levels.
+const MaxSegmentNesting = 8
+
+// maxSegmentRefs bounds the references inlined into one query, so that a
+// wide tree of references cannot blow the query up.
+const maxSegmentRefs = 256
+
+// Resolver returns the rule of the segment with the given id, and false when
+// there is no such segment.
+type Resolver func(id string) (Rule, bool)
 
 // SQL is a compiled query and its named parameters, to bind with
 // clickhouse.Named(name, value) for each entry of Args.
@@ -63,27 +69,74 @@ var eventAttributes = map[string]bool{
 	"country": true, "region": true, "city": true,
 }
 
+// Fixed SQL fragments, built from constants of package schemas only.
+var (
+	// sqlEvaluated excludes the evaluator's own output from every query.
+	sqlEvaluated = "type NOT IN (" + sqlQuoted(schemas.EventSegmentEntered, schemas.EventSegmentExited) + ")"
+	// sqlStatusTypes are the events that set the subscription status.
+	sqlStatusTypes = "type IN (" + sqlQuoted(schemas.EventSubscribed, schemas.EventUnsubscribed,
+		schemas.EventSubscriptionExpired) + ")"
+	// sqlStatusValue maps a status event type to the status it sets.
+	sqlStatusValue = "multiIf(type = '" + string(schemas.EventSubscriptionExpired) + "', 'expired', toString(type))"
+)
+
+// sqlLatest orders events for "latest": by time, ties broken by the larger
+// event_id text.
+const sqlLatest = "(time, toString(event_id))"
+
+func sqlQuoted(types ...schemas.EventType) string {
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = "'" + string(t) + "'"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Compile turns a valid rule into a query returning the subscriber_id of every
-// member of the rule for site siteID at instant at (see the comment at the
-// top of this file for what membership means).
+// member of the rule for site siteID at instant at (see DESIGN.md for what
+// membership means). A segment reference is an error wrapping
+// ErrUnknownSegment; use CompileWith to compile references.
 func Compile(r Rule, siteID string, at time.Time) (SQL, error) {
+	return CompileWith(r, siteID, at, nil)
+}
+
+// CompileWith is Compile with segment references resolved by resolve: a
+// reference compiles to the referenced rule's query at the same instant. An
+// unknown id is an error wrapping ErrUnknownSegment, a cycle one wrapping
+// ErrSegmentCycle, and references nested deeper than MaxSegmentNesting one
+// wrapping ErrSegmentNesting. A nil resolve knows no segment.
+func CompileWith(r Rule, siteID string, at time.Time, resolve Resolver) (SQL, error) {
 	if problems := Validate(r); len(problems) > 0 {
 		return SQL{}, &Error{Problems: problems}
 	}
-	c := &compiler{at: at, args: map[string]any{"site": siteID, "at": at.UnixMilli()}}
-	expr, err := c.node(r)
+	c := &compiler{
+		at: at, resolve: resolve,
+		args: map[string]any{"site": siteID, "at": at.UnixMilli()},
+	}
+	q, err := c.query(r)
 	if err != nil {
 		return SQL{}, err
 	}
-	q := "SELECT subscriber_id FROM events WHERE site_id = @site AND time <= " + msTime("@at") +
-		" GROUP BY subscriber_id HAVING " + expr
 	return SQL{Query: q, Args: c.args}, nil
 }
 
 type compiler struct {
-	at   time.Time
-	args map[string]any
-	n    int
+	at      time.Time
+	resolve Resolver
+	args    map[string]any
+	n       int      // parameters bound so far, shared by every nested query
+	stack   []string // ids of the segments being compiled, outermost first
+	refs    int      // segment references compiled so far
+}
+
+// query compiles the members query of r.
+func (c *compiler) query(r Rule) (string, error) {
+	expr, err := c.node(r)
+	if err != nil {
+		return "", err
+	}
+	return "SELECT subscriber_id FROM events WHERE site_id = @site AND time <= " + msTime("@at") +
+		" AND " + sqlEvaluated + " GROUP BY subscriber_id HAVING " + expr, nil
 }
 
 // param binds v and returns its placeholder.
@@ -92,6 +145,20 @@ func (c *compiler) param(v any) string {
 	c.n++
 	c.args[name] = v
 	return "@" + name
+}
+
+// activity is the row predicate of activity events (beacon types), bound
+// once as an Array(String) parameter.
+func (c *compiler) activity() string {
+	if _, ok := c.args["activity"]; !ok {
+		types := schemas.BeaconEventTypes()
+		list := make([]string, len(types))
+		for i, t := range types {
+			list[i] = string(t)
+		}
+		c.args["activity"] = list
+	}
+	return "has(@activity, toString(type))"
 }
 
 // instant binds an instant as Unix milliseconds and returns a DateTime64
@@ -120,9 +187,13 @@ func (c *compiler) node(r Rule) (string, error) {
 	case KindEvent:
 		return c.event(r)
 	case KindInactive:
-		return "countIf(time > " + c.windowStart(r.Within) + ") = 0", nil
+		return "countIf(" + c.activity() + " AND time > " + c.windowStart(r.Within) + ") = 0", nil
 	case KindFirst, KindLast:
 		return c.firstLast(r)
+	case KindSequence:
+		return c.sequence(r)
+	case KindSegment:
+		return c.segment(r.Segment)
 	default:
 		return "", fmt.Errorf("%w: %s", ErrNotCompiled, r.Kind)
 	}
@@ -187,6 +258,63 @@ func (c *compiler) firstLast(r Rule) (string, error) {
 	return "countIf(" + match + ") > 0 AND " + cond, nil
 }
 
+// sequence compiles "Event then not ThenNot within W": some Event at a with
+// a + W <= T and no ThenNot at b with a < b <= a + W (in Unix ms), the two on
+// the same props[Correlate] when Correlate is set (Event must carry it).
+func (c *compiler) sequence(r Rule) (string, error) {
+	first, err := c.match(*r.Event)
+	if err != nil {
+		return "", err
+	}
+	then, err := c.match(*r.ThenNot)
+	if err != nil {
+		return "", err
+	}
+	w := c.param(time.Duration(r.Within).Milliseconds())
+	ms := "toUnixTimestamp64Milli(time)"
+	if r.Correlate == "" {
+		return "arrayExists(a -> a + " + w + " <= toInt64(@at) AND NOT arrayExists(b -> b > a AND b <= a + " + w +
+			", groupArrayIf(" + ms + ", " + then + ")), groupArrayIf(" + ms + ", " + first + "))", nil
+	}
+	k := c.param(r.Correlate)
+	carries := " AND mapContains(props, " + k + ")"
+	pair := "(" + ms + ", props[" + k + "])"
+	return "arrayExists(a -> a.1 + " + w + " <= toInt64(@at) AND NOT arrayExists(b -> b.2 = a.2 AND b.1 > a.1 AND b.1 <= a.1 + " +
+		w + ", groupArrayIf(" + pair + ", " + then + carries + ")), groupArrayIf(" + pair + ", " + first + carries + "))", nil
+}
+
+// segment compiles a reference: the members of the referenced rule at the
+// same instant, with parameters numbered on from the enclosing query's.
+func (c *compiler) segment(id string) (string, error) {
+	if slices.Contains(c.stack, id) {
+		return "", fmt.Errorf("segments: %w: %s", ErrSegmentCycle, strings.Join(append(slices.Clone(c.stack), id), " -> "))
+	}
+	if len(c.stack) >= MaxSegmentNesting {
+		return "", fmt.Errorf("segments: %w: segment %q is below %d levels of references", ErrSegmentNesting, id, MaxSegmentNesting)
+	}
+	if c.refs++; c.refs > maxSegmentRefs {
+		return "", fmt.Errorf("segments: %w: more than %d references in all", ErrSegmentNesting, maxSegmentRefs)
+	}
+	var r Rule
+	ok := false
+	if c.resolve != nil {
+		r, ok = c.resolve(id)
+	}
+	if !ok {
+		return "", fmt.Errorf("segments: %w: %q", ErrUnknownSegment, id)
+	}
+	if problems := Validate(r); len(problems) > 0 {
+		return "", fmt.Errorf("segments: segment %q: %w", id, &Error{Problems: problems})
+	}
+	c.stack = append(c.stack, id)
+	q, err := c.query(r)
+	c.stack = c.stack[:len(c.stack)-1]
+	if err != nil {
+		return "", err
+	}
+	return "subscriber_id IN (" + q + ")", nil
+}
+
 // match compiles a Match to a row predicate on events.
 func (c *compiler) match(m Match) (string, error) {
 	parts := []string{"type = " + c.param(m.Type)}
@@ -225,35 +353,33 @@ var numericOps = map[Op]string{
 func (c *compiler) attribute(r Rule) (string, error) {
 	switch f := r.Field; {
 	case eventAttributes[f]:
-		x := "argMaxIf(" + f + ", time, " + f + " != '')"
+		x := "argMaxIf(" + f + ", " + sqlLatest + ", " + f + " != '')"
 		return c.compare(x, "countIf("+f+" != '') > 0", r.Op, r.Value)
 	case f == "first_seen" || f == "last_seen":
 		return c.instantAttribute(f, r.Op, r.Value)
 	case f == "status":
-		e, err := c.compare("status", "status != ''", r.Op, r.Value)
-		if err != nil {
-			return "", err
-		}
-		return "subscriber_id IN (SELECT subscriber_id FROM subscribers FINAL WHERE site_id = @site AND " +
-			e + ")", nil
+		x := "argMaxIf(" + sqlStatusValue + ", " + sqlLatest + ", " + sqlStatusTypes + ")"
+		return c.compare(x, "countIf("+sqlStatusTypes+") > 0", r.Op, r.Value)
 	case strings.HasPrefix(f, "attr."):
 		key := c.param(strings.TrimPrefix(f, "attr."))
 		carries := "type = 'identify' AND mapContains(props, " + key + ")"
-		return c.compare("argMaxIf(props["+key+"], time, "+carries+")", "countIf("+carries+") > 0", r.Op, r.Value)
+		return c.compare("argMaxIf(props["+key+"], "+sqlLatest+", "+carries+")", "countIf("+carries+") > 0", r.Op, r.Value)
 	default:
 		return "", fmt.Errorf("%w: attribute %s (not stored in ClickHouse)", ErrNotCompiled, f)
 	}
 }
 
-// instantAttribute compares first_seen (min time) or last_seen (max time)
-// with RFC 3339 instants.
+// instantAttribute compares first_seen (min time) or last_seen (max time) of
+// activity events with RFC 3339 instants; absent without activity.
 func (c *compiler) instantAttribute(field string, op Op, value any) (string, error) {
-	x := "min(time)"
+	act := c.activity()
+	present := "countIf(" + act + ") > 0"
+	x := "minIf(time, " + act + ")"
 	if field == "last_seen" {
-		x = "max(time)"
+		x = "maxIf(time, " + act + ")"
 	}
 	if op == OpExists {
-		return "1", nil
+		return "(" + present + ")", nil
 	}
 	values := []any{value}
 	sqlOp, ok := numericOps[op]
@@ -273,7 +399,7 @@ func (c *compiler) instantAttribute(field string, op Op, value any) (string, err
 		}
 		parts[i] = x + " " + sqlOp + " " + c.instant(t)
 	}
-	return "(" + strings.Join(parts, " OR ") + ")", nil
+	return "((" + present + ") AND (" + strings.Join(parts, " OR ") + "))", nil
 }
 
 // compare compiles "x op value" on a text expression x, true only when the
