@@ -12,7 +12,10 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/pushpipe/pushpipe/dashboard-api/internal/api"
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/segdata"
 	"github.com/pushpipe/pushpipe/dashboard-api/internal/stats"
+	"github.com/pushpipe/pushpipe/internal/controlplane"
+	"github.com/pushpipe/pushpipe/segments"
 )
 
 // APIKeys finds the site an API key belongs to; an unknown or revoked key is
@@ -34,6 +37,20 @@ type (
 	SubscribersResponse = api.SubscribersResponse
 	ErrorBody           = api.ErrorBody
 	Problem             = api.Problem
+	SegmentRequest      = api.SegmentRequest
+	SegmentResponse     = api.SegmentResponse
+	SegmentListResponse = api.SegmentListResponse
+	PreviewRequest      = api.PreviewRequest
+	PreviewResponse     = api.PreviewResponse
+	MembersResponse     = api.MembersResponse
+	MemberResponse      = api.MemberResponse
+)
+
+// Query and answer types of the segment data reader.
+type (
+	MembersQuery = segdata.MembersQuery
+	Member       = segdata.Member
+	EventsQuery  = segdata.EventsQuery
 )
 
 // Stats answers analytics queries for one site; NewClickHouseStats is the real one.
@@ -44,11 +61,34 @@ type Stats interface {
 // NewClickHouseStats queries the events and subscribers tables through conn.
 func NewClickHouseStats(conn driver.Conn) Stats { return stats.NewClickHouse(conn) }
 
+// SegmentStore keeps segment definitions in the control plane, scoped by
+// site; *controlplane.Store is one.
+type SegmentStore interface {
+	CreateSegment(ctx context.Context, siteID string, in controlplane.NewSegment) (controlplane.Segment, error)
+	Segment(ctx context.Context, siteID, id string) (controlplane.Segment, error)
+	Segments(ctx context.Context, siteID string) ([]controlplane.Segment, error)
+	UpdateSegment(ctx context.Context, siteID, id string, in controlplane.NewSegment, ifVersion int) (controlplane.Segment, error)
+	DeleteSegment(ctx context.Context, siteID, id string) error
+}
+
+// SegmentData reads segment counts, members and a subscriber's events from
+// ClickHouse; NewClickHouseSegmentData is the real one.
+type SegmentData interface {
+	Count(ctx context.Context, q segments.SQL) (uint64, error)
+	Members(ctx context.Context, q MembersQuery) ([]Member, error)
+	Events(ctx context.Context, q EventsQuery) ([]segments.Event, error)
+}
+
+// NewClickHouseSegmentData queries the events and segment_membership tables through conn.
+func NewClickHouseSegmentData(conn driver.Conn) SegmentData { return segdata.NewClickHouse(conn) }
+
 // Deps are what the service needs from outside.
 type Deps struct {
-	Keys  APIKeys // required
-	Stats Stats   // required
-	Now   func() time.Time
+	Keys        APIKeys      // required
+	Stats       Stats        // required
+	Segments    SegmentStore // required
+	SegmentData SegmentData  // required
+	Now         func() time.Time
 }
 
 // Service is the dashboard API.
@@ -71,11 +111,14 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("api config: %w", err)
 	}
-	if deps.Keys == nil || deps.Stats == nil {
-		return nil, errors.New("api: Deps.Keys and Deps.Stats are required")
+	if deps.Keys == nil || deps.Stats == nil || deps.Segments == nil || deps.SegmentData == nil {
+		return nil, errors.New("api: Deps.Keys, Deps.Stats, Deps.Segments and Deps.SegmentData are required")
 	}
 	log = log.With("component", "api")
-	h := api.NewRouter(api.Deps{Keys: deps.Keys, Stats: deps.Stats, Log: log, Now: deps.Now, QueryTimeout: cfg.QueryTimeout})
+	h := api.NewRouter(api.Deps{
+		Keys: deps.Keys, Stats: deps.Stats, Segments: deps.Segments, SegmentData: deps.SegmentData,
+		Log: log, Now: deps.Now, QueryTimeout: cfg.QueryTimeout,
+	})
 	return &Service{cfg: cfg, log: log, handler: h}, nil
 }
 

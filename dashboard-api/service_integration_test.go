@@ -34,7 +34,10 @@ func openStack(t *testing.T) stack {
 	key, err := controlplane.ParseMasterKey(testkit.MasterKey(t))
 	require.NoError(t, err)
 	store := controlplane.NewStore(db, key)
-	svc, err := dashboardapi.New(dashboardapi.Defaults(), dashboardapi.Deps{Keys: store, Stats: dashboardapi.NewClickHouseStats(ch)}, log)
+	svc, err := dashboardapi.New(dashboardapi.Defaults(), dashboardapi.Deps{
+		Keys: store, Stats: dashboardapi.NewClickHouseStats(ch),
+		Segments: store, SegmentData: dashboardapi.NewClickHouseSegmentData(ch),
+	}, log)
 	require.NoError(t, err)
 	return stack{db: db, ch: ch, store: store, api: svc.Handler()}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pushpipe/pushpipe/internal/controlplane"
+	"github.com/pushpipe/pushpipe/segments"
 )
 
 type oneKey struct{ key, site string }
@@ -40,12 +41,43 @@ func (s slowStats) Overview(ctx context.Context, q OverviewQuery) (Overview, err
 	}
 }
 
+// noSegments is a segment store and reader with nothing in it.
+type noSegments struct{}
+
+func (noSegments) CreateSegment(context.Context, string, controlplane.NewSegment) (controlplane.Segment, error) {
+	return controlplane.Segment{}, controlplane.ErrNotFound
+}
+
+func (noSegments) Segment(context.Context, string, string) (controlplane.Segment, error) {
+	return controlplane.Segment{}, controlplane.ErrNotFound
+}
+
+func (noSegments) Segments(context.Context, string) ([]controlplane.Segment, error) { return nil, nil }
+
+func (noSegments) UpdateSegment(context.Context, string, string, controlplane.NewSegment, int) (controlplane.Segment, error) {
+	return controlplane.Segment{}, controlplane.ErrNotFound
+}
+
+func (noSegments) DeleteSegment(context.Context, string, string) error {
+	return controlplane.ErrNotFound
+}
+
+func (noSegments) Count(context.Context, segments.SQL) (uint64, error)           { return 0, nil }
+func (noSegments) Members(context.Context, MembersQuery) ([]Member, error)       { return nil, nil }
+func (noSegments) Events(context.Context, EventsQuery) ([]segments.Event, error) { return nil, nil }
+
+func deps(keys APIKeys, st Stats) Deps {
+	return Deps{Keys: keys, Stats: st, Segments: noSegments{}, SegmentData: noSegments{}}
+}
+
 func TestNewRequiresDeps(t *testing.T) {
 	_, err := New(Defaults(), Deps{}, slog.New(slog.DiscardHandler))
 	require.ErrorContains(t, err, "required")
+	_, err = New(Defaults(), Deps{Keys: oneKey{}, Stats: slowStats{}}, slog.New(slog.DiscardHandler))
+	require.ErrorContains(t, err, "Deps.Segments", "the segment routes need their storage")
 	bad := Defaults()
 	bad.Addr = "nope"
-	_, err = New(bad, Deps{Keys: oneKey{}, Stats: slowStats{}}, slog.New(slog.DiscardHandler))
+	_, err = New(bad, deps(oneKey{}, slowStats{}), slog.New(slog.DiscardHandler))
 	require.ErrorContains(t, err, EnvAddr)
 }
 
@@ -53,7 +85,7 @@ func TestNewRequiresDeps(t *testing.T) {
 // still gets its answer, new connections are refused, and Serve returns nil.
 func TestServeDrainsInFlightRequests(t *testing.T) {
 	st := slowStats{started: make(chan struct{}), release: make(chan struct{})}
-	svc, err := New(Defaults(), Deps{Keys: oneKey{"ppk_k", "site-1"}, Stats: st}, slog.New(slog.DiscardHandler))
+	svc, err := New(Defaults(), deps(oneKey{"ppk_k", "site-1"}, st), slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -105,7 +137,7 @@ func TestRunReportsListenErrors(t *testing.T) {
 	defer func() { _ = ln.Close() }()
 	cfg := Defaults()
 	cfg.Addr = ln.Addr().String()
-	svc, err := New(cfg, Deps{Keys: oneKey{}, Stats: slowStats{}}, slog.New(slog.DiscardHandler))
+	svc, err := New(cfg, deps(oneKey{}, slowStats{}), slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	require.ErrorContains(t, svc.Run(context.Background()), "listen on")
 }

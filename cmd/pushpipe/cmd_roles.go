@@ -106,9 +106,12 @@ func apiRole(r *config.Reader) roleSpec {
 			return nil, nil, err
 		}
 		cleanup := func() { _ = ch.Close(); db.Close() }
+		store := controlplane.NewStore(db, nil)
 		svc, err := dashboardapi.New(cfg, dashboardapi.Deps{
-			Keys:  controlplane.NewStore(db, nil),
-			Stats: dashboardapi.NewClickHouseStats(ch),
+			Keys:        store,
+			Stats:       dashboardapi.NewClickHouseStats(ch),
+			Segments:    store,
+			SegmentData: dashboardapi.NewClickHouseSegmentData(ch),
 		}, log)
 		if err != nil {
 			cleanup()

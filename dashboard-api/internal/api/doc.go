@@ -1,8 +1,15 @@
 // Package api is the dashboard REST API's HTTP layer: routes, API-key
 // authentication and site authorisation, parameter validation, and JSON
 // answers. It talks to storage only through the small interfaces in deps.go,
-// so handlers are tested with fakes; the queries themselves live in package
-// stats.
+// so handlers are tested with fakes; the queries themselves live in packages
+// stats and segdata, segment definitions in the control plane.
+//
+// Segment rules are parsed, validated and compiled here with package
+// segments (the control plane stores them as plain JSON): see rules_site.go
+// for the checks against the site's other segments. Deleting a segment that
+// a live segment refers to is refused; the check and the delete are not one
+// transaction, so a referrer saved in between can still be left with a
+// dangling reference (the evaluator reports it as an unknown segment).
 //
 // Every route under /v1/sites/{site} is authorised the same way: the bearer
 // API key must belong to {site}. A key for another site gets 403 whether or

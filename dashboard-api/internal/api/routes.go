@@ -12,11 +12,16 @@ import (
 
 // Paths served.
 const (
-	PathOverview = "/v1/sites/:site/stats/overview"
-	PathHealthz  = "/healthz"
+	PathOverview       = "/v1/sites/:site/stats/overview"
+	PathSegments       = "/v1/sites/:site/segments"
+	PathSegment        = "/v1/sites/:site/segments/:id"
+	PathSegmentPreview = "/v1/sites/:site/segments/preview"
+	PathSegmentMembers = "/v1/sites/:site/segments/:id/members"
+	PathSegmentExplain = "/v1/sites/:site/segments/:id/explain"
+	PathHealthz        = "/healthz"
 )
 
-// maxBody caps request bodies; no route reads one yet.
+// maxBody caps request bodies (segment definitions and previews).
 const maxBody = 1 << 20
 
 // NewRouter builds the HTTP handler of the API.
@@ -32,6 +37,14 @@ func NewRouter(d Deps) http.Handler {
 
 	site := e.Group("/v1/sites/:site", requireAPIKey(d.Keys), requireSite())
 	site.GET("/stats/overview", h.overview)
+	site.GET("/segments", h.listSegments)
+	site.POST("/segments", h.createSegment)
+	site.POST("/segments/preview", h.previewSegment)
+	site.GET("/segments/:id", h.getSegment)
+	site.PUT("/segments/:id", h.updateSegment)
+	site.DELETE("/segments/:id", h.deleteSegment)
+	site.GET("/segments/:id/members", h.segmentMembers)
+	site.GET("/segments/:id/explain", h.explainSegment)
 
 	e.NoRoute(func(c *gin.Context) { refuse(c, http.StatusNotFound, Problem{"", "no such route"}) })
 	e.NoMethod(func(c *gin.Context) { refuse(c, http.StatusMethodNotAllowed, Problem{"", "method not allowed"}) })
@@ -41,13 +54,15 @@ func NewRouter(d Deps) http.Handler {
 // handlers holds what the route handlers share.
 type handlers struct {
 	stats        StatsQuerier
+	segments     SegmentStore
+	data         SegmentData
 	log          *slog.Logger
 	now          func() time.Time
 	queryTimeout time.Duration
 }
 
 func newHandlers(d Deps) *handlers {
-	h := &handlers{stats: d.Stats, log: d.Log, now: d.Now, queryTimeout: d.QueryTimeout}
+	h := &handlers{stats: d.Stats, segments: d.Segments, data: d.SegmentData, log: d.Log, now: d.Now, queryTimeout: d.QueryTimeout}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
