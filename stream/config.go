@@ -15,6 +15,7 @@ import (
 type Config struct {
 	Topic         string        // PUSHPIPE_EVENTS_TOPIC: the events topic (default schemas.TopicEvents)
 	Group         string        // PUSHPIPE_SINK_GROUP: consumer group of the sink
+	SegmentsGroup string        // PUSHPIPE_SEGMENTS_GROUP: consumer group of the segment evaluator
 	BatchSize     int           // PUSHPIPE_SINK_BATCH_SIZE: rows per partition batch
 	BatchInterval time.Duration // PUSHPIPE_SINK_BATCH_INTERVAL: longest a message waits for its insert
 	DrainTimeout  time.Duration // how long Run flushes and commits after its context ended (not an env key)
@@ -23,6 +24,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultGroup         = "pushpipe-sink"
+	DefaultSegmentsGroup = "pushpipe-segments"
 	DefaultBatchSize     = 5000
 	DefaultBatchInterval = 500 * time.Millisecond
 	DefaultDrainTimeout  = 10 * time.Second
@@ -40,6 +42,7 @@ func LoadConfig(r *config.Reader) Config {
 	return Config{
 		Topic:         r.String(config.EnvEventsTopic, schemas.TopicEvents),
 		Group:         r.String("PUSHPIPE_SINK_GROUP", DefaultGroup),
+		SegmentsGroup: r.String("PUSHPIPE_SEGMENTS_GROUP", DefaultSegmentsGroup),
 		BatchSize:     r.Int("PUSHPIPE_SINK_BATCH_SIZE", DefaultBatchSize),
 		BatchInterval: r.Duration("PUSHPIPE_SINK_BATCH_INTERVAL", DefaultBatchInterval),
 		DrainTimeout:  DefaultDrainTimeout,
@@ -54,6 +57,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Group) == "" {
 		errs = append(errs, errors.New("PUSHPIPE_SINK_GROUP: must not be empty"))
+	}
+	if strings.TrimSpace(c.SegmentsGroup) == "" || c.SegmentsGroup == c.Group {
+		errs = append(errs, errors.New("PUSHPIPE_SEGMENTS_GROUP: must not be empty nor the sink's group"))
 	}
 	if c.BatchSize < 1 || c.BatchSize > maxBatchSize {
 		errs = append(errs, fmt.Errorf("PUSHPIPE_SINK_BATCH_SIZE: %d is out of range 1..%d", c.BatchSize, maxBatchSize))

@@ -9,9 +9,11 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/schemas"
+	"github.com/pushpipe/pushpipe/stream/internal/segrun"
 	"github.com/pushpipe/pushpipe/stream/internal/sink"
 )
 
@@ -20,6 +22,9 @@ import (
 type Deps struct {
 	ClickHouse driver.Conn // clickhouse-go/v2 native connection (internal/chx.Open)
 	Brokers    []string    // Kafka bootstrap brokers (PUSHPIPE_KAFKA)
+	// Segments is where segment definitions live (*controlplane.Store); nil
+	// runs the sink alone, without the segment evaluator.
+	Segments segrun.Definitions
 
 	wrapStore func(sink.Store) sink.Store // tests: intercept inserts
 }
@@ -44,6 +49,8 @@ type Service struct {
 	dlq       *kafka.Writer
 	conn      driver.Conn
 	sink      *sink.Sink
+	segments  *segrun.Runner // nil without Deps.Segments
+	segWriter *kafka.Writer  // the evaluator's transitions
 }
 
 // groupReader is the sink's Consumer. Its *kafka.Reader is made by Run,
@@ -79,6 +86,12 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 		BatchInterval: cfg.BatchInterval,
 		DrainTimeout:  cfg.DrainTimeout * 3 / 4,
 	}, &s.reader, s.dlq, store, log)
+	if deps.Segments != nil {
+		s.segWriter = kafkax.NewWriter(kafkax.WriterConfig{Brokers: deps.Brokers, Topic: topic}, log)
+		s.segments = segrun.New(segrun.Config{Topic: topic, Group: cfg.SegmentsGroup}, segrun.Deps{
+			Brokers: deps.Brokers, Definitions: deps.Segments, Store: segrun.NewClickHouse(deps.ClickHouse), Producer: s.segWriter,
+		}, log)
+	}
 	return s, nil
 }
 
@@ -90,10 +103,22 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("stream starting", "topic", s.topic, "group", s.cfg.Group,
 		"batch_size", s.cfg.BatchSize, "batch_interval", s.cfg.BatchInterval)
 	s.reader.Reader = kafkax.NewReader(s.readerCfg, s.kafkaLog)
-	err := s.sink.Run(ctx)
-	if err != nil {
-		err = fmt.Errorf("stream sink: %w", err)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := s.sink.Run(gctx); err != nil {
+			return fmt.Errorf("stream sink: %w", err)
+		}
+		return nil
+	})
+	if s.segments != nil {
+		g.Go(func() error {
+			if err := s.segments.Run(gctx); err != nil {
+				return fmt.Errorf("segment evaluator: %w", err)
+			}
+			return nil
+		})
 	}
+	err := g.Wait()
 	return errors.Join(err, s.close(s.cfg.DrainTimeout/4))
 }
 
@@ -101,7 +126,11 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) close(budget time.Duration) error {
 	done := make(chan error, 1)
 	go func() {
-		done <- errors.Join(s.reader.Close(), s.dlq.Close(), s.conn.Close())
+		var segErr error
+		if s.segWriter != nil {
+			segErr = s.segWriter.Close()
+		}
+		done <- errors.Join(s.reader.Close(), s.dlq.Close(), segErr, s.conn.Close())
 	}()
 	t := time.NewTimer(budget)
 	defer t.Stop()

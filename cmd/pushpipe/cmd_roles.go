@@ -80,16 +80,23 @@ func ingestRole(r *config.Reader) roleSpec {
 func streamRole(r *config.Reader) roleSpec {
 	cfg := stream.LoadConfig(r)
 	return roleSpec{validate: cfg.Validate, build: func(ctx context.Context, c common, log *slog.Logger) (runner, func(), error) {
+		db, err := c.openPostgres(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
 		ch, err := c.openClickHouse(ctx)
 		if err != nil {
+			db.Close()
 			return nil, nil, err
 		}
-		svc, err := stream.New(cfg, stream.Deps{ClickHouse: ch, Brokers: c.Kafka}, log) // svc.Run closes ch
+		deps := stream.Deps{ClickHouse: ch, Brokers: c.Kafka, Segments: controlplane.NewStore(db, nil)}
+		svc, err := stream.New(cfg, deps, log) // svc.Run closes ch
 		if err != nil {
 			_ = ch.Close()
+			db.Close()
 			return nil, nil, err
 		}
-		return svc, func() {}, nil
+		return svc, db.Close, nil
 	}}
 }
 
