@@ -20,28 +20,29 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: Config{Topic: "events.v1", Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-segments", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
 		},
 		{
 			name: "set",
 			env: map[string]string{
-				"PUSHPIPE_SINK_GROUP": "g2", "PUSHPIPE_SINK_BATCH_SIZE": "100", "PUSHPIPE_EVENTS_TOPIC": "events.v2-staging", "PUSHPIPE_SINK_BATCH_INTERVAL": "2s",
+				"PUSHPIPE_SINK_GROUP": "g2", "PUSHPIPE_SEGMENTS_GROUP": "s2", "PUSHPIPE_SINK_BATCH_SIZE": "100", "PUSHPIPE_EVENTS_TOPIC": "events.v2-staging", "PUSHPIPE_SINK_BATCH_INTERVAL": "2s",
 			},
-			want: Config{Topic: "events.v2-staging", Group: "g2", BatchSize: 100, BatchInterval: 2 * time.Second, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v2-staging", Group: "g2", SegmentsGroup: "s2", BatchSize: 100, BatchInterval: 2 * time.Second, DrainTimeout: 10 * time.Second},
 		},
 		{
 			name:    "unparsable",
 			env:     map[string]string{"PUSHPIPE_SINK_BATCH_SIZE": "lots", "PUSHPIPE_SINK_BATCH_INTERVAL": "soon"},
-			want:    Config{Topic: "events.v1", Group: "pushpipe-sink", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+			want:    Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-segments", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
 			readErr: `PUSHPIPE_SINK_BATCH_SIZE: "lots" is not an integer`,
 		},
 		{
 			name: "out of range, all reported",
 			env: map[string]string{
-				"PUSHPIPE_SINK_BATCH_SIZE": "0", "PUSHPIPE_SINK_BATCH_INTERVAL": "1ms",
+				"PUSHPIPE_SINK_BATCH_SIZE": "0", "PUSHPIPE_SINK_BATCH_INTERVAL": "1ms", "PUSHPIPE_SEGMENTS_GROUP": "pushpipe-sink",
 			},
-			want: Config{Topic: "events.v1", Group: "pushpipe-sink", BatchSize: 0, BatchInterval: time.Millisecond, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-sink", BatchSize: 0, BatchInterval: time.Millisecond, DrainTimeout: 10 * time.Second},
 			validErr: []string{
+				"PUSHPIPE_SEGMENTS_GROUP: must not be empty nor the sink's group",
 				"PUSHPIPE_SINK_BATCH_SIZE: 0 is out of range 1..1000000",
 				"PUSHPIPE_SINK_BATCH_INTERVAL: 1ms is out of range 10ms..10m0s",
 			},
@@ -73,6 +74,6 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestValidateEmptyTopicAndGroup(t *testing.T) {
-	c := Config{Topic: "", Group: " ", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
+	c := Config{Topic: "", Group: " ", SegmentsGroup: "s", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
 	require.EqualError(t, c.Validate(), "PUSHPIPE_EVENTS_TOPIC: must not be empty\nPUSHPIPE_SINK_GROUP: must not be empty")
 }

@@ -52,8 +52,10 @@ func TestSegmentEvaluator(t *testing.T) {
 
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	ev := func(sub string, typ schemas.EventType, name string, at time.Time) schemas.Event {
-		return schemas.Event{EventID: uuid.NewString(), SiteID: site.ID, SubscriberID: sub, Type: typ, Name: name,
-			Time: at, ClientTime: at, ServerTime: now}
+		return schemas.Event{
+			EventID: uuid.NewString(), SiteID: site.ID, SubscriberID: sub, Type: typ, Name: name,
+			Time: at, ClientTime: at, ServerTime: now,
+		}
 	}
 	cartAt := now.Add(-50 * time.Second)
 	st.produce(t,

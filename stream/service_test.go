@@ -32,7 +32,7 @@ import (
 // messages, and scopes every query by a fresh site_id.
 
 func TestNewChecksDeps(t *testing.T) {
-	cfg := Config{Topic: "events.v1", Group: "g", BatchSize: 10, BatchInterval: time.Second, DrainTimeout: time.Second}
+	cfg := Config{Topic: "events.v1", Group: "g", SegmentsGroup: "s", BatchSize: 10, BatchInterval: time.Second, DrainTimeout: time.Second}
 	_, err := New(cfg, Deps{}, slog.New(slog.DiscardHandler))
 	require.ErrorContains(t, err, "no ClickHouse connection")
 	require.ErrorContains(t, err, "no Kafka brokers")
@@ -228,6 +228,7 @@ func openClickHouse(t *testing.T, dsn string) driver.Conn {
 func testConfig(t *testing.T, batch int) Config {
 	return Config{
 		Group:         "test-sink-" + uuid.NewString(),
+		SegmentsGroup: "test-segments-" + uuid.NewString(),
 		BatchSize:     batch,
 		BatchInterval: 100 * time.Millisecond,
 		DrainTimeout:  10 * time.Second,

@@ -31,6 +31,7 @@ type smokeFlags struct {
 	visitors int
 	group    string // the sink's consumer group
 	topic    string // the events topic (PUSHPIPE_EVENTS_TOPIC)
+	segGroup string // the segment evaluator's consumer group
 }
 
 func parseSmokeFlags(args []string, stderr io.Writer) (smokeFlags, error) {
@@ -50,10 +51,11 @@ func parseSmokeFlags(args []string, stderr io.Writer) (smokeFlags, error) {
 // smokeResult is what the last line reports.
 type smokeResult struct {
 	sent, accepted, rejected, stored, duplicates, lost int
+	segments                                           segmentsResult
 }
 
 func (r smokeResult) ok() bool {
-	return r.accepted+r.rejected == r.sent && r.stored == r.accepted && r.duplicates == 0 && r.lost == 0
+	return r.accepted+r.rejected == r.sent && r.stored == r.accepted && r.duplicates == 0 && r.lost == 0 && r.segments.ok()
 }
 
 func (r smokeResult) String() string {
@@ -73,7 +75,7 @@ func cmdSmoke(ctx context.Context, e *env, args []string) int {
 	r := config.NewReader(e.getenv)
 	c := loadCommon(r)
 	sc := stream.LoadConfig(r)
-	f.group, f.topic = sc.Group, sc.Topic
+	f.group, f.segGroup, f.topic = sc.Group, sc.SegmentsGroup, sc.Topic
 	if !finish(r, e, "smoke") {
 		return 2
 	}
@@ -81,6 +83,7 @@ func cmdSmoke(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "smoke", err)
 	}
+	fmt.Fprintln(e.stdout, res.segments.String())
 	fmt.Fprintln(e.stdout, res.String())
 	if !res.ok() {
 		return 1
@@ -99,6 +102,10 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 	}
 	defer func() { _ = ch.Close() }()
 	fmt.Fprintf(e.stderr, "smoke: site %s; logs in %s\n", site.ID, f.logDir)
+	segs, err := createSmokeSegments(ctx, c, site.ID)
+	if err != nil {
+		return smokeResult{}, err
+	}
 
 	if _, err := kafkax.EnsureTopics(ctx, c.Kafka, 6, 1, f.topic); err != nil {
 		return smokeResult{}, err
@@ -149,7 +156,9 @@ func smoke(ctx context.Context, e *env, c common, f smokeFlags) (smokeResult, er
 	if err := countStored(ctx, ch, site.ID, sim.AcceptedIDs, f.settle, &res); err != nil {
 		return smokeResult{}, err
 	}
-	return res, nil
+	fmt.Fprintln(e.stderr, "smoke: waiting for the segment evaluator")
+	res.segments, err = checkSegments(ctx, e.stderr, c, ch, f.segGroup, f.group, f.topic, site.ID, segs, f.settle)
+	return res, err
 }
 
 // scratchSite creates a fresh site (migrating first) for one smoke or benchmark run.
@@ -184,9 +193,10 @@ func startRoles(ctx context.Context, logDir, prefix string, extraEnv []string, r
 	return g, nil
 }
 
-// waitCaughtUp waits until the sink has committed everything already in the
-// events topic (earlier runs may have left a backlog), so the kill below
-// lands while this run's beacons are both being sent and being stored.
+// waitCaughtUp waits until a consumer group (the sink's, the segment
+// evaluator's) has committed everything already in the events topic; before
+// the run, so the kill below lands while this run's beacons are both being
+// sent and being stored, and after it, before the checks.
 func waitCaughtUp(ctx context.Context, stderr io.Writer, brokers []string, group, topic string) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for reported := false; ; {
@@ -197,14 +207,14 @@ func waitCaughtUp(ctx context.Context, stderr io.Writer, brokers []string, group
 			return nil
 		}
 		if err == nil && !reported {
-			fmt.Fprintf(stderr, "smoke: the sink is catching up on %d earlier messages first\n", lag)
+			fmt.Fprintf(stderr, "smoke: consumer group %s is catching up on %d messages\n", group, lag)
 			reported = true
 		}
 		if time.Now().After(deadline) {
 			if err != nil {
-				return fmt.Errorf("the sink did not catch up within 5 minutes: %w", err)
+				return fmt.Errorf("consumer group %s did not catch up within 5 minutes: %w", group, err)
 			}
-			return fmt.Errorf("the sink did not catch up within 5 minutes (%d messages behind; see the stream log)", lag)
+			return fmt.Errorf("consumer group %s did not catch up within 5 minutes (%d messages behind; see the stream log)", group, lag)
 		}
 		select {
 		case <-ctx.Done():
@@ -252,7 +262,8 @@ func countStored(ctx context.Context, ch driver.Conn, siteID string, accepted []
 	deadline := time.Now().Add(settle)
 	for {
 		var rows, distinct uint64
-		if err := ch.QueryRow(ctx, `SELECT count(), uniqExact(event_id) FROM events WHERE site_id = ?`, siteID).Scan(&rows, &distinct); err != nil {
+		if err := ch.QueryRow(ctx, `SELECT count(), uniqExact(event_id) FROM events
+			WHERE site_id = ? AND type NOT IN ('segment_entered', 'segment_exited')`, siteID).Scan(&rows, &distinct); err != nil {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("count stored events: %w", err)
 			}
@@ -270,7 +281,8 @@ func countStored(ctx context.Context, ch driver.Conn, siteID string, accepted []
 		}
 	}
 	stored := make(map[string]bool, res.stored)
-	rs, err := ch.Query(ctx, `SELECT DISTINCT toString(event_id) FROM events WHERE site_id = ?`, siteID)
+	rs, err := ch.Query(ctx, `SELECT DISTINCT toString(event_id) FROM events
+		WHERE site_id = ? AND type NOT IN ('segment_entered', 'segment_exited')`, siteID)
 	if err != nil {
 		return fmt.Errorf("list stored events: %w", err)
 	}
