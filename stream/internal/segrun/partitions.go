@@ -8,6 +8,13 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
+// partitionLog is what a restore reads of the topic: a partition's end and
+// the messages of a range.
+type partitionLog interface {
+	LastOffset(ctx context.Context, part int) (int64, error)
+	Scan(ctx context.Context, part int, from, to int64, fn func([]byte)) error
+}
+
 // partitions reads single partitions of the topic outside the group: the
 // owners' readers and the tail scan of a restore.
 type partitions struct {

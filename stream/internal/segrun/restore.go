@@ -101,7 +101,7 @@ func (o *owner) load(ctx context.Context, sites []string, before int64) error {
 // transitions found there as pending: they were produced before a restart
 // for events the replay is about to process again.
 func (o *owner) scanTail(ctx context.Context, lo int64) error {
-	end, err := o.rt.kafka.LastOffset(ctx, o.part)
+	end, err := o.rt.tail.LastOffset(ctx, o.part)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (o *owner) scanTail(ctx context.Context, lo int64) error {
 		return nil
 	}
 	var found int
-	err = o.rt.kafka.Scan(ctx, o.part, lo, end, func(value []byte) {
+	err = o.rt.tail.Scan(ctx, o.part, lo, end, func(value []byte) {
 		var e struct {
 			Time       time.Time         `json:"time"`
 			Type       schemas.EventType `json:"type"`

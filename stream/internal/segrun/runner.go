@@ -70,6 +70,7 @@ type Runner struct {
 	store    Store
 	producer Producer
 	kafka    *partitions
+	tail     partitionLog // kafka, or a fake in tests
 	now      func() time.Time
 	brokers  []string
 	stats    struct{ events, transitions, recognised atomic.Int64 }
@@ -84,6 +85,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Runner {
 		producer: deps.Producer, now: deps.Now, brokers: deps.Brokers,
 		kafka: &partitions{brokers: deps.Brokers, topic: cfg.Topic},
 	}
+	r.tail = r.kafka
 	if r.now == nil {
 		r.now = time.Now
 	}
