@@ -229,7 +229,9 @@ func (d *decoder) count(m map[string]any, path string) *Count {
 	cm := d.object(v, path, []string{"op", "n"})
 	c := &Count{Op: Op(d.str(cm, "op", path))}
 	n, isNum := cm["n"].(float64)
-	if !isNum || n != float64(int(n)) || n < 0 || n > MaxCount {
+	if !isNum || n != float64(int(n)) || n < 0 || n > 1e6 {
+		// The decoder only bounds the number; Validate applies MaxCount
+		// and reports it with the rule's other problems.
 		d.add(join(path, "n"), "must be a whole number from 0 to %d", MaxCount)
 	}
 	c.N = int(n)

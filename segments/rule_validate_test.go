@@ -63,7 +63,7 @@ func TestParseReportsEveryProblemWithItsPath(t *testing.T) {
 		{
 			"event problems", `{"kind":"event","event":{"type":"teleport","where":[{"field":"colour","op":"eq","value":"red"},
 			{"field":"props.price","op":"gte","value":"cheap"}]},"count":{"op":"in","n":1.5},"within":"1h"}`,
-			[]Problem{{"event.count.n", "must be a whole number from 0 to 1000000"}},
+			[]Problem{{"event.count.n", "must be a whole number from 0 to 1000"}},
 		},
 		{
 			"event problems after decoding", `{"kind":"event","event":{"type":"teleport","where":[{"field":"colour","op":"eq","value":"red"},

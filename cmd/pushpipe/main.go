@@ -39,6 +39,8 @@ func commands() map[string]command {
 		"smoke":        {"end-to-end smoke run with a crash of the stream role", cmdSmoke},
 		"bench-ingest": {"measure ingest throughput and latency under steady load", cmdBenchIngest},
 		"demo":         {"migrate, create a demo site once, print URLs and keys, run all", cmdDemo},
+
+		"bench-segments-latency": {"measure event-to-segment_entered latency under steady load", cmdBenchSegmentsLatency},
 	}
 }
 

@@ -163,20 +163,29 @@ func (o *owner) refresh(ctx context.Context) error {
 }
 
 // rebuild replaces the states of the changed sites, or leaves them as they
-// were on error.
+// were on error. It does not wait for the sink: the changed sites' events
+// stored in ClickHouse are replayed, then the ones this owner processed
+// beyond the sink's watermark are read again from the partition, so other
+// sites' transitions are held up only for that replay.
 func (o *owner) rebuild(ctx context.Context, snap *snapshot, changed []string) error {
 	if err := o.flush(ctx); err != nil {
 		return err
 	}
-	if _, err := o.waitForSink(ctx, o.next-1); err != nil {
+	stored, err := o.rt.store.Watermark(ctx, o.rt.cfg.Topic, o.part)
+	if err != nil {
 		return err
 	}
+	lo := min(stored+1, o.next)
 	old := map[string]*siteState{}
 	for _, site := range changed {
 		old[site] = o.sites[site]
 		o.sites[site] = &siteState{defs: snap.sites[site], subs: map[string]*subState{}}
 	}
-	if err := o.load(ctx, changed, o.next); err != nil {
+	err = o.load(ctx, changed, lo)
+	if err == nil {
+		err = o.replayGap(ctx, old, lo, o.next)
+	}
+	if err != nil {
 		for site, s := range old {
 			if s == nil {
 				delete(o.sites, site)
@@ -189,8 +198,25 @@ func (o *owner) rebuild(ctx context.Context, snap *snapshot, changed []string) e
 	for _, site := range changed {
 		o.rebase(o.sites[site], old[site])
 	}
-	o.log.Info("segment definitions changed; sites rebuilt", "sites", len(changed))
+	o.log.Info("segment definitions changed; sites rebuilt", "sites", len(changed), "from_kafka", o.next-lo)
 	return nil
+}
+
+// replayGap applies the rebuilt sites' events of offsets [from, to), read
+// from the partition.
+func (o *owner) replayGap(ctx context.Context, rebuilt map[string]*siteState, from, to int64) error {
+	return o.rt.tail.Scan(ctx, o.part, from, to, func(value []byte) {
+		var e schemas.Event
+		if json.Unmarshal(value, &e) != nil || !segments.Evaluated(string(e.Type)) {
+			return
+		}
+		if _, ok := rebuilt[e.SiteID]; !ok {
+			return
+		}
+		s := o.sites[e.SiteID]
+		ev := segments.FromSchema(&e)
+		s.defs.set.Apply(s.sub(e.SubscriberID).st, &ev)
+	})
 }
 
 // rebase carries what was emitted over from the site's previous state (it
