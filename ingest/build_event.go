@@ -99,7 +99,7 @@ func (ri *requestInfo) event(ev beacon.Event, when, client time.Time) (schemas.E
 		URL: in.URL, Referrer: in.Referrer, Title: in.Title, Props: ev.Props, Currency: in.Currency,
 		Device: ri.device, Geo: ri.geo, IP: ri.ip,
 		PushID: in.PushID, CampaignID: in.CampaignID, AutomationID: in.AutomationID,
-		Action: in.Action, PromptVariant: in.PromptVariant,
+		Action: in.Action, PromptVariant: in.PromptVariant, Timezone: in.Timezone,
 	}
 	out.Device.Language = in.Language
 	if out.Device.Language == "" {

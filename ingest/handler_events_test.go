@@ -130,6 +130,8 @@ func TestEventsRefusals(t *testing.T) {
 		{"negative revenue", request{body: beaconJSON(0, `{"type":"conversion","subscriber_id":"s","name":"buy","revenue":-5}`)}, http.StatusBadRequest, 0, "revenue", "must not be negative"},
 		{"bad currency", request{body: beaconJSON(0, `{"type":"conversion","subscriber_id":"s","name":"buy","currency":"euro"}`)}, http.StatusBadRequest, 0, "currency", "3-letter"},
 		{"nested prop", request{body: beaconJSON(0, `{"type":"page_view","subscriber_id":"s","props":{"cart":{"items":2}}}`)}, http.StatusBadRequest, 0, "props.cart", "string, number or boolean"},
+		{"unknown timezone", request{body: beaconJSON(0, `{"type":"page_view","subscriber_id":"s","timezone":"Europe/Atlantis"}`)}, http.StatusBadRequest, 0, "timezone", "not an IANA timezone name"},
+		{"long timezone", request{body: beaconJSON(0, `{"type":"page_view","subscriber_id":"s","timezone":"`+strings.Repeat("z", 65)+`"}`)}, http.StatusBadRequest, 0, "timezone", "at most 64"},
 		{"long url", request{body: beaconJSON(0, `{"type":"page_view","subscriber_id":"s","url":"`+strings.Repeat("u", 2049)+`"}`)}, http.StatusBadRequest, 0, "url", "at most 2048"},
 		{
 			"too old",
@@ -310,6 +312,29 @@ func TestEventsDeviceAndLanguage(t *testing.T) {
 	evs := f.producer.events(t)
 	require.Equal(t, schemas.Device{Browser: "Safari", BrowserVersion: "17.5", OS: "iOS", Type: "mobile", Language: "en-GB"}, evs[0].Device)
 	require.Equal(t, "fr-CA", evs[1].Device.Language, "the event's own language wins")
+}
+
+func TestEventsTimezone(t *testing.T) {
+	f := newFixture(t)
+	rec := f.do(t, request{body: beaconJSON(0,
+		`{"type":"page_view","subscriber_id":"a","timezone":"America/New_York"}`,
+		pageView("b"),
+		`{"type":"page_view","subscriber_id":"c","timezone":"Moon/Tranquility"}`,
+	)})
+	require.Equal(t, http.StatusBadRequest, rec.Code, "one bad event makes the answer a 400")
+	resp := decodeResponse(t, rec)
+	require.Equal(t, 2, resp.Accepted)
+	require.Equal(t, []Problem{{
+		Index: 2, Field: "timezone",
+		Problem: `"Moon/Tranquility" is not an IANA timezone name such as Europe/Paris; send Intl.DateTimeFormat().resolvedOptions().timeZone, or leave it out`,
+	}}, resp.Errors)
+	evs := f.producer.events(t)
+	require.Len(t, evs, 2)
+	require.Equal(t, "America/New_York", evs[0].Timezone, "the browser's zone is kept on the event")
+	require.Empty(t, evs[1].Timezone, "absent stays empty")
+
+	raw := f.producer.Calls()[0][1].Value
+	require.NotContains(t, string(raw), `"timezone"`, "an event without a zone does not carry the key")
 }
 
 func TestEventsSubscription(t *testing.T) {

@@ -23,6 +23,7 @@ const (
 	MaxNameLen      = 128
 	MaxTitleLen     = 512
 	MaxEndpointLen  = 1024
+	MaxTimezoneLen  = 64 // an IANA name such as America/Argentina/ComodRivadavia
 )
 
 // Beacon is the body of POST /v1/events: what the browser SDK sends.
@@ -45,7 +46,8 @@ type BeaconEvent struct {
 	Referrer      string                     `json:"referrer,omitempty"`
 	Title         string                     `json:"title,omitempty"`
 	Language      string                     `json:"language,omitempty"`
-	Props         map[string]json.RawMessage `json:"props,omitempty"` // string, number or boolean values
+	Timezone      string                     `json:"timezone,omitempty"` // IANA name from Intl; ingest checks it is a known zone
+	Props         map[string]json.RawMessage `json:"props,omitempty"`    // string, number or boolean values
 	Revenue       *float64                   `json:"revenue,omitempty"`
 	Currency      string                     `json:"currency,omitempty"`
 	PushID        string                     `json:"push_id,omitempty"`

@@ -31,6 +31,8 @@ const (
 	EventSubscriptionExpired EventType = "subscription_expired"
 	EventSegmentEntered      EventType = "segment_entered"
 	EventSegmentExited       EventType = "segment_exited"
+	// EventPushHeldOut: an automation or campaign member in the holdout, never sent (props step_id, variant).
+	EventPushHeldOut EventType = "push_held_out"
 )
 
 // BeaconEventTypes lists the types a browser may send, in a stable order.
@@ -46,7 +48,7 @@ func BeaconEventTypes() []EventType {
 func SystemEventTypes() []EventType {
 	return []EventType{
 		EventPushSent, EventPushFailed, EventSubscriptionExpired,
-		EventSegmentEntered, EventSegmentExited,
+		EventSegmentEntered, EventSegmentExited, EventPushHeldOut,
 	}
 }
 
@@ -87,6 +89,8 @@ type Event struct {
 	Device Device `json:"device"`
 	Geo    Geo    `json:"geo"`
 	IP     string `json:"ip,omitempty"` // anonymised unless the site opted out
+
+	Timezone string `json:"timezone,omitempty"` // IANA name from the browser (Intl), validated at ingest
 
 	PushID        string `json:"push_id,omitempty"`
 	CampaignID    string `json:"campaign_id,omitempty"`

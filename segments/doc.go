@@ -45,8 +45,7 @@
 // parameters for clickhouse.Named) returning the members of a site at an
 // instant T; CompileWith also compiles segment references through a
 // Resolver. What membership at T means is defined in DESIGN.md ("Segment
-// membership at instant T"). Every value is a bound parameter. The timezone
-// attribute returns ErrNotCompiled (not stored in ClickHouse).
+// membership at instant T"). Every value is a bound parameter.
 //
 // # Evaluators
 //

@@ -73,14 +73,14 @@ func TestEquivalenceWithClickHouse(t *testing.T) {
 func storeWorld(t *testing.T, ch driver.Conn, site string, w *world) {
 	t.Helper()
 	b, err := ch.PrepareBatch(t.Context(), `INSERT INTO events (event_id, site_id, subscriber_id, type, name,
-		time, client_time, server_time, url, props, revenue, browser, os, device_type, language, country, region, city,
+		time, client_time, server_time, url, props, revenue, browser, os, device_type, language, country, region, city, timezone,
 		kafka_topic, kafka_partition, kafka_offset)`)
 	require.NoError(t, err)
 	for i, e := range w.events {
 		id, err := uuid.Parse(e.ID)
 		require.NoError(t, err)
 		require.NoError(t, b.Append(id, site, sub(&e), e.Type, e.Name, e.Time, e.Time, e.Time, e.URL, e.Props, e.Revenue,
-			e.Browser, e.OS, e.DeviceType, e.Language, e.Country, e.Region, e.City, "equivalence", uint32(0), uint64(i)))
+			e.Browser, e.OS, e.DeviceType, e.Language, e.Country, e.Region, e.City, e.Timezone, "equivalence", uint32(0), uint64(i)))
 	}
 	require.NoError(t, b.Send())
 }

@@ -17,6 +17,7 @@ type Event struct {
 	Props   map[string]string
 
 	Browser, OS, DeviceType, Language, Country, Region, City string
+	Timezone                                                 string // IANA name from the browser
 }
 
 // FromSchema is the evaluators' view of a pipeline event.
@@ -25,7 +26,7 @@ func FromSchema(e *schemas.Event) Event {
 		ID: e.EventID, Type: string(e.Type), Name: e.Name, Time: e.Time, URL: e.URL,
 		Revenue: e.Revenue, Props: e.Props,
 		Browser: e.Device.Browser, OS: e.Device.OS, DeviceType: e.Device.Type, Language: e.Device.Language,
-		Country: e.Geo.Country, Region: e.Geo.Region, City: e.Geo.City,
+		Country: e.Geo.Country, Region: e.Geo.Region, City: e.Geo.City, Timezone: e.Timezone,
 	}
 }
 
@@ -37,7 +38,7 @@ func Evaluated(typ string) bool {
 
 // deviceFields are the attributes read from the latest event carrying them,
 // in the order of Subscriber.device.
-var deviceFields = [...]string{"browser", "os", "device_type", "language", "country", "region", "city"}
+var deviceFields = [...]string{"browser", "os", "device_type", "language", "country", "region", "city", "timezone"}
 
 // device returns the event's value of deviceFields[i].
 func (e *Event) device(i int) string {
@@ -54,8 +55,10 @@ func (e *Event) device(i int) string {
 		return e.Country
 	case 5:
 		return e.Region
-	default:
+	case 6:
 		return e.City
+	default:
+		return e.Timezone
 	}
 }
 

@@ -74,10 +74,9 @@ type attrRef struct {
 // ErrDefinitions wraps every problem NewSet finds in a set of definitions.
 var ErrDefinitions = errors.New("invalid segment definitions")
 
-// NewSet compiles the definitions of one site. Every rule must be valid and
-// evaluable (the timezone attribute is not stored: ErrNotCompiled); references
-// must name segments of the set (ErrUnknownSegment) and must not form a cycle
-// (ErrSegmentCycle).
+// NewSet compiles the definitions of one site. Every rule must be valid;
+// references must name segments of the set (ErrUnknownSegment) and must not
+// form a cycle (ErrSegmentCycle).
 func NewSet(defs []Definition) (*Set, error) {
 	s := &Set{index: map[string]int{}, byType: map[string][]int{}}
 	byID := map[string]Rule{}
@@ -261,9 +260,6 @@ func (c *setCompiler) attribute(n *node, r Rule) error {
 			c.set.attrKeys = append(c.set.attrKeys, name)
 		}
 		n.attr.custom = i
-	}
-	if r.Field == "timezone" {
-		return fmt.Errorf("%w: attribute timezone (not stored)", ErrNotCompiled)
 	}
 	t, err := newTest(r.Op, r.Value, r.Field == "first_seen" || r.Field == "last_seen")
 	n.test = t

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pushpipe/pushpipe/schemas"
 )
 
 // TestIncrementalEqualsExplain: on random worlds, the incremental evaluator
@@ -129,6 +131,44 @@ func TestSequenceLateCancel(t *testing.T) {
 			}
 			require.Equal(t, c.member, set.Members(st, c.at, nil)[0])
 			x, err := set.Explain("abandoned", all, c.at)
+			require.NoError(t, err)
+			require.Equal(t, c.member, x.Member, explainText(x.Rule, ""))
+		})
+	}
+}
+
+// TestTimezoneAttribute: timezone comes from the latest evaluated event
+// carrying one (as country does), through FromSchema, in the incremental
+// evaluator and in Explain alike.
+func TestTimezoneAttribute(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	rule, err := ParseText(`timezone = "Europe/Paris"`)
+	require.NoError(t, err)
+	set, err := NewSet([]Definition{{ID: "paris", Rule: rule}})
+	require.NoError(t, err)
+	ev := func(typ schemas.EventType, tz string, at time.Time) Event {
+		return FromSchema(&schemas.Event{EventID: at.String(), Type: typ, Time: at, Timezone: tz})
+	}
+	cases := []struct {
+		name   string
+		events []Event
+		member bool
+	}{
+		{"carried", []Event{ev(schemas.EventPageView, "Europe/Paris", t0)}, true},
+		{"kept by an event without one", []Event{ev(schemas.EventPageView, "Europe/Paris", t0), ev(schemas.EventCustom, "", t0.Add(time.Minute))}, true},
+		{"replaced by a later zone", []Event{ev(schemas.EventPageView, "Europe/Paris", t0), ev(schemas.EventSubscribed, "America/New_York", t0.Add(time.Minute))}, false},
+		{"never sent", []Event{ev(schemas.EventPageView, "", t0)}, false},
+		{"not from segment transitions", []Event{ev(schemas.EventPageView, "America/New_York", t0), ev(schemas.EventSegmentEntered, "Europe/Paris", t0.Add(time.Minute))}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := set.NewSubscriber()
+			for i := range c.events {
+				set.Apply(st, &c.events[i])
+			}
+			at := t0.Add(time.Hour)
+			require.Equal(t, c.member, set.Members(st, at, nil)[0])
+			x, err := set.Explain("paris", c.events, at)
 			require.NoError(t, err)
 			require.Equal(t, c.member, x.Member, explainText(x.Rule, ""))
 		})

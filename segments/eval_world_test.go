@@ -62,6 +62,7 @@ func (w *world) event(i int) Event {
 		Browser: w.pick("Chrome", "Firefox", ""), OS: w.pick("Windows", "Android", ""),
 		DeviceType: w.pick("desktop", "mobile", ""), Language: w.pick("fr", "en-US", ""),
 		Country: w.pick("FR", "DE", "US", ""), Region: w.pick("IDF", ""), City: w.pick("Paris", "Lyon", ""),
+		Timezone: w.pick("Europe/Paris", "America/New_York", "", ""),
 	}
 	sub := w.subs[w.rnd.IntN(len(w.subs))]
 	e.Props["_sub"] = sub // removed before use; carries the subscriber through the shuffle
@@ -139,11 +140,11 @@ func (w *world) match() *Match {
 
 func (w *world) attribute() Rule {
 	r := Rule{Kind: KindAttribute}
-	switch w.rnd.IntN(8) {
+	switch w.rnd.IntN(10) {
 	case 0:
 		r.Field, r.Op, r.Value = "country", Op(w.pick("eq", "neq")), w.pick("FR", "DE")
 	case 1:
-		r.Field, r.Op, r.Value = w.pick("browser", "os", "device_type", "language", "region", "city"), OpExists, nil
+		r.Field, r.Op, r.Value = w.pick("browser", "os", "device_type", "language", "region", "city", "timezone"), OpExists, nil
 	case 2:
 		r.Field, r.Op, r.Value = "country", OpIn, []any{"FR", "US"}
 	case 3:
@@ -161,6 +162,16 @@ func (w *world) attribute() Rule {
 		r.Value = w.eventTime().Format(time.RFC3339)
 	case 6:
 		r.Field, r.Op, r.Value = "language", Op(w.pick("starts_with", "regex", "contains")), w.pick("en", "^f", "US")
+	case 7, 8:
+		r.Field, r.Op = "timezone", Op(w.pick("eq", "neq", "in", "starts_with"))
+		switch r.Op {
+		case OpIn:
+			r.Value = []any{"Europe/Paris", "Asia/Tokyo"}
+		case OpStartsWith:
+			r.Value = "America/"
+		default:
+			r.Value = w.pick("Europe/Paris", "America/New_York")
+		}
 	default:
 		r.Field, r.Op, r.Value = "city", OpNeq, "Paris"
 	}

@@ -26,8 +26,8 @@ import (
 )
 
 // ErrNotCompiled is returned for rule parts the SQL compiler does not handle
-// (the timezone attribute, not stored in ClickHouse); the error wrapping it
-// names the part.
+// (none of the valid rules today: every kind and attribute compiles); the
+// error wrapping it names the part.
 var ErrNotCompiled = errors.New("segment rule kind not compiled to SQL yet")
 
 // ErrUnknownSegment is wrapped by the error for a segment reference the
@@ -66,7 +66,7 @@ type SQL struct {
 // same name.
 var eventAttributes = map[string]bool{
 	"browser": true, "os": true, "device_type": true, "language": true,
-	"country": true, "region": true, "city": true,
+	"country": true, "region": true, "city": true, "timezone": true,
 }
 
 // Fixed SQL fragments, built from constants of package schemas only.

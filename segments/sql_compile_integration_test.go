@@ -20,6 +20,7 @@ var t0 = time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
 // row is one hand-made event; a zero id is replaced by a fresh one.
 type row struct {
 	sub, typ, name, url, country, browser string
+	tz                                    string // timezone
 	props                                 map[string]string
 	at                                    time.Time
 	id                                    uuid.UUID
@@ -33,7 +34,7 @@ func openClickHouse(t *testing.T) driver.Conn {
 func insertRows(t *testing.T, ch driver.Conn, siteID string, rows []row) {
 	t.Helper()
 	b, err := ch.PrepareBatch(t.Context(), `INSERT INTO events (event_id, site_id, subscriber_id, type, name,
-		time, client_time, server_time, url, props, country, browser, kafka_topic, kafka_partition, kafka_offset)`)
+		time, client_time, server_time, url, props, country, browser, timezone, kafka_topic, kafka_partition, kafka_offset)`)
 	require.NoError(t, err)
 	for i, r := range rows {
 		id := r.id
@@ -45,7 +46,7 @@ func insertRows(t *testing.T, ch driver.Conn, siteID string, rows []row) {
 			props = map[string]string{}
 		}
 		require.NoError(t, b.Append(id, siteID, r.sub, r.typ, r.name, r.at, r.at, r.at,
-			r.url, props, r.country, r.browser, "test", uint32(0), uint64(i)))
+			r.url, props, r.country, r.browser, r.tz, "test", uint32(0), uint64(i)))
 	}
 	require.NoError(t, b.Send())
 }
@@ -283,6 +284,31 @@ func TestCompileActivityAndEvaluatedEvents(t *testing.T) {
 		{`not last_seen exists`, t0, []string{"pushed"}},
 		{`first_seen >= "2026-01-10T11:00:00Z"`, t0, []string{"busy"}},
 		{`event push_sent within 1d`, t0, []string{"pushed", "quiet"}},
+	})
+}
+
+// timezone is the browser's IANA zone from the latest evaluated event that
+// carries one, like country: an event without it keeps the previous value.
+func TestCompileTimezone(t *testing.T) {
+	h := time.Hour
+	checkMembership(t, []row{
+		{sub: "paris", typ: "page_view", tz: "Europe/Paris", at: t0.Add(-3 * h)},
+		{sub: "paris", typ: "page_view", at: t0.Add(-h)}, // no zone: Paris stays
+		{sub: "moved", typ: "page_view", tz: "Europe/Paris", at: t0.Add(-3 * h)},
+		{sub: "moved", typ: "subscribed", tz: "America/New_York", at: t0.Add(-h)},
+		{sub: "none", typ: "page_view", at: t0.Add(-h)},
+		{sub: "ny", typ: "identify", tz: "America/New_York", at: t0.Add(-2 * h)},
+		{sub: "ghost", typ: "segment_entered", tz: "Europe/Paris", at: t0.Add(-h)}, // not evaluated
+	}, nil, []membershipCase{
+		{`timezone = "Europe/Paris"`, t0, []string{"paris"}},
+		{`timezone = "Europe/Paris"`, t0.Add(-h - time.Millisecond), []string{"moved", "paris"}},
+		{`timezone = "America/New_York"`, t0, []string{"moved", "ny"}},
+		{`timezone starts_with "America/"`, t0.Add(-h - time.Millisecond), []string{"ny"}},
+		{`timezone in ("Europe/Paris", "America/New_York")`, t0, []string{"moved", "ny", "paris"}},
+		{`timezone exists`, t0, []string{"moved", "ny", "paris"}},
+		{`not timezone exists`, t0, []string{"none"}},
+		{`timezone != "Europe/Paris"`, t0, []string{"moved", "ny"}},
+		{`not timezone = "Europe/Paris"`, t0, []string{"moved", "none", "ny"}},
 	})
 }
 

@@ -116,6 +116,15 @@
     return String(s == null ? "" : s).slice(0, n);
   }
 
+  // zone is the browser's IANA timezone, or undefined when Intl cannot tell
+  // (ingest refuses unknown names, such as ICU's "Etc/Unknown").
+  function zone() {
+    try {
+      const z = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (z && z.length <= 64 && z !== "Etc/Unknown") return z;
+    } catch {}
+  }
+
   function warn(...args) {
     if (window.console) console.warn("pushpipe:", ...args);
   }
@@ -211,6 +220,7 @@
       referrer: clip(referrer, 2048),
       title: clip(document.title, 512),
       language: clip(navigator.language, 35),
+      timezone: zone(),
     };
     if (externalId) ev.external_id = externalId;
     for (const [k, v] of Object.entries(fields || {})) if (v !== undefined) ev[k] = v;

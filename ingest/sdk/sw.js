@@ -115,6 +115,15 @@
 
   // ---- beacons ---------------------------------------------------------
 
+  // zone is the browser's IANA timezone, or undefined when Intl cannot tell
+  // (ingest refuses unknown names, such as ICU's "Etc/Unknown").
+  function zone() {
+    try {
+      const z = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (z && z.length <= 64 && z !== "Etc/Unknown") return z;
+    } catch {}
+  }
+
   // send posts one event to ingest. It never rejects: a lost beacon must not
   // break the notification flow. The subscriber is the one the push was for
   // (its payload), else the one the page last told this worker about.
@@ -122,7 +131,7 @@
     const c = await config();
     const subscriber = fields.subscriber_id || c.subscriberId;
     if (!c.siteKey || !c.endpoint || !subscriber) return;
-    const event = { event_id: uuidv7(), ts: Date.now(), language: self.navigator.language, ...fields, type, subscriber_id: subscriber };
+    const event = { event_id: uuidv7(), ts: Date.now(), language: self.navigator.language, timezone: zone(), ...fields, type, subscriber_id: subscriber };
     for (const k of Object.keys(event)) if (event[k] === undefined || event[k] === null) delete event[k];
     const url = c.endpoint + "/v1/events?site_key=" + encodeURIComponent(c.siteKey);
     try {

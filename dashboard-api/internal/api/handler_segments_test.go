@@ -166,7 +166,7 @@ func TestSegmentValidation(t *testing.T) {
 		{"text syntax error", `{"name":"x","text":"country = "}`, 400, []string{"text"}, "line 1, column 11"},
 		{"text on the second line", `{"name":"x","text":"country = \"FR\"\nand and"}`, 400, []string{"text"}, "line 2, column"},
 		{"text that reads but is invalid", `{"name":"x","text":"inactive within 91d"}`, 400, []string{"text.inactive.within"}, ""},
-		{"not evaluable", `{"name":"x","rule":{"kind":"attribute","field":"timezone","op":"eq","value":"UTC"}}`, 400, []string{"rule"}, "timezone"},
+		{"timezone is evaluable", `{"name":"tz","rule":{"kind":"attribute","field":"timezone","op":"eq","value":"UTC"}}`, 201, nil, ""},
 		{"unknown reference", `{"name":"x","rule":` + refRule("00000000-0000-4000-8000-999999999999") + `}`, 400, []string{"rule.segment.segment"}, "no segment of this site"},
 		{
 			"unknown reference deep inside",

@@ -91,7 +91,7 @@ func (c *ClickHouse) Members(ctx context.Context, q MembersQuery) ([]Member, err
 // eventColumns are the events columns rules read, in segments.Event order.
 const eventColumns = `toString(event_id), toString(type), toString(name), time, url, revenue, props,
 	toString(browser), toString(os), toString(device_type), toString(language),
-	toString(country), toString(region), city`
+	toString(country), toString(region), city, toString(timezone)`
 
 // Events returns the subscriber's evaluated events up to q.At, oldest first
 // (ties by event id, as "latest" breaks them), at most q.Limit.
@@ -113,7 +113,7 @@ func (c *ClickHouse) Events(ctx context.Context, q EventsQuery) ([]segments.Even
 	for rows.Next() {
 		var e segments.Event
 		if err := rows.Scan(&e.ID, &e.Type, &e.Name, &e.Time, &e.URL, &e.Revenue, &e.Props,
-			&e.Browser, &e.OS, &e.DeviceType, &e.Language, &e.Country, &e.Region, &e.City); err != nil {
+			&e.Browser, &e.OS, &e.DeviceType, &e.Language, &e.Country, &e.Region, &e.City, &e.Timezone); err != nil {
 			return nil, fmt.Errorf("read subscriber events: %w", err)
 		}
 		e.Time = e.Time.UTC()

@@ -22,7 +22,7 @@ type Event struct {
 var (
 	eventFields = map[string]bool{
 		"event_id": true, "type": true, "subscriber_id": true, "external_id": true, "session_id": true,
-		"name": true, "ts": true, "url": true, "referrer": true, "title": true, "language": true,
+		"name": true, "ts": true, "url": true, "referrer": true, "title": true, "language": true, "timezone": true,
 		"props": true, "revenue": true, "currency": true, "push_id": true, "campaign_id": true,
 		"automation_id": true, "action": true, "prompt_variant": true, "subscription": true,
 	}

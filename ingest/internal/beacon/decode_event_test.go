@@ -65,6 +65,13 @@ func TestDecodeEventProblems(t *testing.T) {
 		{"referrer too long", `{` + ok + `,"referrer":"` + long(2049) + `"}`, "referrer", "at most 2048"},
 		{"title too long", `{` + ok + `,"title":"` + long(513) + `"}`, "title", "at most 512"},
 		{"language too long", `{` + ok + `,"language":"` + long(36) + `"}`, "language", "at most 35"},
+		{"timezone too long", `{` + ok + `,"timezone":"Europe/` + long(59) + `"}`, "timezone", "66 characters long; at most 64"},
+		{"timezone unknown", `{` + ok + `,"timezone":"Mars/Olympus_Mons"}`, "timezone", `"Mars/Olympus_Mons" is not an IANA timezone name`},
+		{"timezone wrong case", `{` + ok + `,"timezone":"europe/paris"}`, "timezone", "not an IANA timezone name"},
+		{"timezone Local", `{` + ok + `,"timezone":"Local"}`, "timezone", "not an IANA timezone name"},
+		{"timezone path", `{` + ok + `,"timezone":"../../etc/passwd"}`, "timezone", "not an IANA timezone name"},
+		{"timezone offset", `{` + ok + `,"timezone":"+02:00"}`, "timezone", "not an IANA timezone name"},
+		{"timezone number", `{` + ok + `,"timezone":2}`, "timezone", "must be a string, got number"},
 		{"session too long", `{` + ok + `,"session_id":"` + long(129) + `"}`, "session_id", "at most 128"},
 		{"action too long", `{` + ok + `,"action":"` + long(129) + `"}`, "action", "at most 128"},
 		{"props array", `{` + ok + `,"props":["a"]}`, "props", "must be an object, got array"},
@@ -168,6 +175,21 @@ func TestFieldsMatchSchemaAndStruct(t *testing.T) {
 	var lang struct{ MaxLength int }
 	require.NoError(t, json.Unmarshal(schema.Defs.Event.Properties["language"], &lang))
 	require.Equal(t, MaxLanguageLen, lang.MaxLength)
+	var tz struct{ MaxLength int }
+	require.NoError(t, json.Unmarshal(schema.Defs.Event.Properties["timezone"], &tz))
+	require.Equal(t, schemas.MaxTimezoneLen, tz.MaxLength)
+}
+
+func TestDecodeEventAcceptsIANATimezones(t *testing.T) {
+	for _, tz := range []string{"Europe/Paris", "America/New_York", "UTC", "Asia/Kolkata", "America/Argentina/Buenos_Aires", "Etc/GMT+5"} {
+		ev, probs := DecodeEvent(0, json.RawMessage(`{`+ok+`,"timezone":"`+tz+`"}`))
+		require.Empty(t, probs, tz)
+		require.Equal(t, tz, ev.Beacon.Timezone)
+		require.True(t, KnownTimezone(tz), "a second lookup (cached) agrees: %s", tz)
+	}
+	ev, probs := DecodeEvent(0, json.RawMessage(`{`+ok+`}`))
+	require.Empty(t, probs)
+	require.Empty(t, ev.Beacon.Timezone, "timezone is optional")
 }
 
 func keys(m map[string]bool) []string {

@@ -6,5 +6,8 @@
 // alone. Body-level problems (malformed JSON, no events, too many) reject the
 // whole body; an event-level problem rejects only that event.
 //
+// A timezone must be a zone of the IANA database, which this package embeds
+// (time/tzdata) so the check does not depend on the host's tzdata.
+//
 // It does no I/O and knows nothing of HTTP, sites, time or enrichment.
 package beacon

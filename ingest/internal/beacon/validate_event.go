@@ -57,6 +57,7 @@ func validate(index int, ev schemas.BeaconEvent) (Event, []Problem) {
 	c.revenue(ev.Revenue)
 	ev.Currency = c.currency(ev.Currency)
 	c.subscription(ev.Subscription)
+	c.timezone(ev.Timezone)
 	props := c.props(ev.Props)
 	if len(c.probs) > 0 {
 		return Event{}, c.probs

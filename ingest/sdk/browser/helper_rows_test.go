@@ -32,11 +32,13 @@ type stored struct {
 	PushID        string            `ch:"push_id"`
 	CampaignID    string            `ch:"campaign_id"`
 	Action        string            `ch:"action"`
+	Timezone      string            `ch:"timezone"`
 }
 
 const storedColumns = `toString(event_id) AS event_id, toString(type) AS type, toString(name) AS name, subscriber_id,
 	external_id, session_id, url, CAST(props, 'Map(String, String)') AS props, revenue, toString(currency) AS currency,
-	toString(prompt_variant) AS prompt_variant, endpoint, p256dh, auth, push_id, campaign_id, action`
+	toString(prompt_variant) AS prompt_variant, endpoint, p256dh, auth, push_id, campaign_id, action,
+	toString(timezone) AS timezone`
 
 // waitRows polls until the site's events matching where (a SQL condition
 // with ? placeholders for args) number at least want or arrivalTimeout

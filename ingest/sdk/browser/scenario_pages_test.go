@@ -3,6 +3,7 @@ package browser
 import (
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
@@ -10,9 +11,12 @@ import (
 // testPageEvents: the demo page's automatic page views (load and
 // history.pushState) and its track / conversion / identify buttons each
 // reach ClickHouse exactly once, all with the page's subscriber id, which
-// survives a reload.
+// survives a reload. Every event carries the browser's timezone (emulated
+// as Asia/Tokyo), validated by ingest and stored.
 func testPageEvents(t *testing.T, sc *scene) {
 	tb := openBrowser(t, sc)
+	_, err := chromedp.Call(tb.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+	require.NoError(t, err, "emulate a timezone")
 	tb.openDemo()
 	sub := tb.subscriberID()
 	first := eval[string](tb, `location.href`)
@@ -55,4 +59,7 @@ func testPageEvents(t *testing.T, sc *scene) {
 	require.Equal(t, uint64(1), n, "one subscriber id on every event of the page")
 	require.Equal(t, sub, only, "the events' subscriber id is pushpipe.subscriberId()")
 	requireTypeCounts(t, sc, sub, map[string]int{"page_view": 3, "custom": 2, "conversion": 1, "identify": 1})
+	for _, row := range selectRows(t, sc, `1`) {
+		require.Equal(t, "Asia/Tokyo", row.Timezone, "%s %s carries the browser's timezone", row.Type, row.EventID)
+	}
 }

@@ -112,6 +112,20 @@ test("track, identify and conversion carry their fields; identify's id sticks to
     assert.equal(e.url, "https://shop.example/products?id=7");
     assert.equal(e.title, "Shop");
     assert.equal(e.language, "en-US");
+    assert.equal(e.timezone, "America/New_York");
+  }
+});
+
+test("timezone is left out when Intl cannot tell, so ingest never refuses the event for it", async () => {
+  for (const tz of [null, "", "Etc/Unknown", "Zone/" + "x".repeat(60)]) {
+    const p = loadPage({ timeZone: tz });
+    p.sdk.init({ siteKey: "pps_k", endpoint: "https://ingest.example" });
+    p.sdk.track("t");
+    await p.sdk.flush();
+    const events = p.net.events();
+    assert.ok(events.length > 0, String(tz));
+    for (const e of events) assert.equal("timezone" in e, false, String(tz));
+    for (const r of p.net.requests()) assert.deepEqual(beaconProblems(r.body), [], String(tz));
   }
 });
 

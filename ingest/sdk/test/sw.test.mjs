@@ -48,6 +48,7 @@ test("push: shows the notification with every option, then sends push_delivered"
   assert.equal(ev.campaign_id, "c-1");
   assert.equal(ev.subscriber_id, "sub-1");
   assert.equal(ev.language, "de-DE");
+  assert.equal(ev.timezone, "Europe/Berlin");
   assert.match(ev.event_id, UUIDV7);
 });
 
@@ -140,6 +141,16 @@ test("notificationclose: push_closed", async () => {
   assert.equal(await w.dispatch("notificationclose", { notification: { data } }), 1);
   const [ev] = sent(w);
   assert.deepEqual([ev.type, ev.push_id, ev.subscriber_id], ["push_closed", "p-1", "sub-1"]);
+});
+
+test("a worker whose Intl cannot tell the timezone leaves it out", async () => {
+  for (const tz of [null, "Etc/Unknown"]) {
+    const w = loadWorker({ timeZone: tz });
+    await w.dispatch("push", { data: new PushData(PUSH) });
+    const [ev] = sent(w);
+    assert.equal(ev.type, "push_delivered");
+    assert.equal("timezone" in ev, false, String(tz));
+  }
 });
 
 test("pushsubscriptionchange: re-subscribes with the old options and sends subscribed with old_endpoint", async () => {

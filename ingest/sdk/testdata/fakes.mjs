@@ -293,10 +293,24 @@ export class IndexedDB {
   }
 }
 
+// fakeIntl is an Intl whose DateTimeFormat resolves to timeZone; null makes
+// it throw, as where Intl cannot tell.
+export function fakeIntl(timeZone) {
+  return {
+    DateTimeFormat: () => ({
+      resolvedOptions: () => {
+        if (timeZone === null) throw new RangeError("no time zone");
+        return { timeZone };
+      },
+    }),
+  };
+}
+
 // loadPage runs pushpipe.js in a fresh page. Options: url, storage (share
 // one between pages to act as two tabs), clock, net, permission (the
 // Notification.permission at load), answer (what requestPermission grants),
-// push (false: no Push API), scriptSrc.
+// push (false: no Push API), scriptSrc, timeZone (what Intl resolves;
+// default America/New_York; null: Intl throws).
 export function loadPage(o = {}) {
   const clock = o.clock || new Clock();
   const net = o.net || new Network();
@@ -349,6 +363,7 @@ export function loadPage(o = {}) {
     clearTimeout: (id) => clock.clearTimeout(id),
     console: { warn: (...a) => (win.warnings ||= []).push(a.join(" ")), log() {}, error() {} },
     URL, URLSearchParams, atob, btoa,
+    Intl: fakeIntl(o.timeZone === undefined ? "America/New_York" : o.timeZone),
   });
   if (o.push !== false) Object.assign(win, { Notification, PushManager });
   win.window = win;
@@ -380,7 +395,7 @@ export class PushData {
 
 // loadWorker runs sw.js as a worker whose script URL is url (default: the
 // SDK's own worker with site key and endpoint). Options: url, net, windows
-// (open window URLs), idb.
+// (open window URLs), idb, timeZone (as for loadPage; default Europe/Berlin).
 export function loadWorker(o = {}) {
   const net = o.net || new Network();
   const self = new Emitter();
@@ -408,6 +423,7 @@ export function loadWorker(o = {}) {
     console,
     URL, URLSearchParams, atob, btoa, structuredClone,
     setTimeout, clearTimeout,
+    Intl: fakeIntl(o.timeZone === undefined ? "Europe/Berlin" : o.timeZone),
   });
   self.self = self;
   const ctx = vm.createContext(self);

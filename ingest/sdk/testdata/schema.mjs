@@ -69,10 +69,28 @@ function checkObject(s, v, path, out) {
   }
 }
 
+// knownZone reports whether Intl (ICU's copy of the IANA database) knows
+// the timezone name, as ingest checks with Go's: JSON schema cannot say it.
+// Go's names are case-sensitive; ICU's are not, so a name ICU spells
+// otherwise only by case is refused.
+function knownZone(tz) {
+  try {
+    const got = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+    return got === tz || got.toLowerCase() !== tz.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 // beaconProblems answers what is wrong with a beacon body (an object) by
-// schemas/beacon.schema.json; none is an empty array.
+// schemas/beacon.schema.json, plus what ingest checks beyond it (a timezone
+// must be a known IANA name); none is an empty array.
 export function beaconProblems(body) {
-  return check(schema, body, "body", []);
+  const out = check(schema, body, "body", []);
+  for (const [i, e] of (Array.isArray(body && body.events) ? body.events : []).entries()) {
+    if (e && typeof e.timezone === "string" && !knownZone(e.timezone)) out.push(`body.events[${i}].timezone: not a known IANA timezone`);
+  }
+  return out;
 }
 
 // schemaEventTypes lists the event types the schema allows.

@@ -54,7 +54,7 @@ func (c *ClickHouse) Watermark(ctx context.Context, topic string, partition int)
 }
 
 const replayQuery = `SELECT site_id, subscriber_id, toString(event_id), type, name, time, url, revenue, props,
-	browser, os, device_type, language, country, region, city
+	browser, os, device_type, language, country, region, city, timezone
 FROM events
 WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset < ? AND site_id IN ?
 	AND type NOT IN ('segment_entered', 'segment_exited')
@@ -72,7 +72,7 @@ func (c *ClickHouse) Replay(ctx context.Context, q Scope, fn func(site, sub stri
 		var e segments.Event
 		var at time.Time
 		if err := rows.Scan(&site, &sub, &e.ID, &e.Type, &e.Name, &at, &e.URL, &e.Revenue, &e.Props,
-			&e.Browser, &e.OS, &e.DeviceType, &e.Language, &e.Country, &e.Region, &e.City); err != nil {
+			&e.Browser, &e.OS, &e.DeviceType, &e.Language, &e.Country, &e.Region, &e.City, &e.Timezone); err != nil {
 			return fmt.Errorf("replay %s/%d: %w", q.Topic, q.Partition, err)
 		}
 		e.Time = at

@@ -16,7 +16,7 @@ import (
 const insertEvents = `INSERT INTO events (
 	event_id, site_id, subscriber_id, external_id, session_id, type, name,
 	time, client_time, server_time, url, referrer, title, props, revenue, currency,
-	browser, browser_version, os, device_type, language, country, region, city, ip,
+	browser, browser_version, os, device_type, language, country, region, city, timezone, ip,
 	push_id, campaign_id, automation_id, action, prompt_variant, segment_id, reason,
 	endpoint, p256dh, auth, kafka_topic, kafka_partition, kafka_offset)`
 
@@ -111,7 +111,7 @@ func rowValues(r *Row, topic string, partition int) []any {
 		r.ID, e.SiteID, e.SubscriberID, e.ExternalID, e.SessionID, string(e.Type), e.Name,
 		chTime(e.Time), chTime(e.ClientTime), chTime(e.ServerTime), e.URL, e.Referrer, e.Title, props, e.Revenue, e.Currency,
 		e.Device.Browser, e.Device.BrowserVersion, e.Device.OS, e.Device.Type, e.Device.Language,
-		e.Geo.Country, e.Geo.Region, e.Geo.City, e.IP,
+		e.Geo.Country, e.Geo.Region, e.Geo.City, e.Timezone, e.IP,
 		e.PushID, e.CampaignID, e.AutomationID, e.Action, e.PromptVariant, e.SegmentID, e.Reason,
 		sub.Endpoint, sub.P256dh, sub.Auth, topic, uint32(partition), uint64(r.Offset),
 	}

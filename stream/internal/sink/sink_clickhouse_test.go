@@ -35,9 +35,10 @@ func fullEvent(site string) schemas.Event {
 		URL: "https://example.com/p", Referrer: "https://ref.example", Title: "Title",
 		Props:   map[string]string{"plan": "pro", "seats": "3"},
 		Revenue: 12.5, Currency: "EUR",
-		Device: schemas.Device{Browser: "Firefox", BrowserVersion: "140", OS: "Linux", Type: "desktop", Language: "de-DE"},
-		Geo:    schemas.Geo{Country: "DE", Region: "BE", City: "Berlin"},
-		IP:     "203.0.113.0", PushID: "push", CampaignID: "camp", AutomationID: "auto", Action: "open",
+		Device:   schemas.Device{Browser: "Firefox", BrowserVersion: "140", OS: "Linux", Type: "desktop", Language: "de-DE"},
+		Geo:      schemas.Geo{Country: "DE", Region: "BE", City: "Berlin"},
+		Timezone: "Europe/Berlin",
+		IP:       "203.0.113.0", PushID: "push", CampaignID: "camp", AutomationID: "auto", Action: "open",
 		PromptVariant: "b", SegmentID: "seg", Reason: "why",
 		Subscription: &schemas.Subscription{Endpoint: "https://push.example/x", P256dh: "key", Auth: "auth", ExpirationTime: &exp},
 	}
@@ -67,7 +68,7 @@ func TestClickHouseInsertMapsEveryColumn(t *testing.T) {
 		Props                                                    map[string]string
 		Revenue                                                  float64
 		Currency, Browser, BrowserVersion, OS, DevType, Language string
-		Country, Region, City, IP                                string
+		Country, Region, City, Timezone, IP                      string
 		Push, Campaign, Automation, Action, Variant, Segment     string
 		Reason, Endpoint, P256dh, Auth, Topic                    string
 		Partition                                                uint32
@@ -75,13 +76,13 @@ func TestClickHouseInsertMapsEveryColumn(t *testing.T) {
 	}
 	require.NoError(t, conn.QueryRow(t.Context(), `SELECT event_id, site_id, subscriber_id, external_id, session_id, type, name,
 		time, client_time, server_time, url, referrer, title, props, revenue, currency,
-		browser, browser_version, os, device_type, language, country, region, city, ip,
+		browser, browser_version, os, device_type, language, country, region, city, timezone, ip,
 		push_id, campaign_id, automation_id, action, prompt_variant, segment_id, reason,
 		endpoint, p256dh, auth, kafka_topic, kafka_partition, kafka_offset
 		FROM events WHERE site_id = ?`, site).Scan(
 		&got.ID, &got.Site, &got.Sub, &got.Ext, &got.Sess, &got.Type, &got.Name,
 		&got.Time, &got.Client, &got.Server, &got.URL, &got.Ref, &got.Title, &got.Props, &got.Revenue, &got.Currency,
-		&got.Browser, &got.BrowserVersion, &got.OS, &got.DevType, &got.Language, &got.Country, &got.Region, &got.City, &got.IP,
+		&got.Browser, &got.BrowserVersion, &got.OS, &got.DevType, &got.Language, &got.Country, &got.Region, &got.City, &got.Timezone, &got.IP,
 		&got.Push, &got.Campaign, &got.Automation, &got.Action, &got.Variant, &got.Segment, &got.Reason,
 		&got.Endpoint, &got.P256dh, &got.Auth, &got.Topic, &got.Partition, &got.Offset))
 
@@ -94,14 +95,46 @@ func TestClickHouseInsertMapsEveryColumn(t *testing.T) {
 	require.Equal(t, []string{"https://example.com/p", "https://ref.example", "Title"}, []string{got.URL, got.Ref, got.Title})
 	require.Equal(t, ev.Props, got.Props)
 	require.Equal(t, 12.5, got.Revenue)
-	require.Equal(t, []string{"EUR", "Firefox", "140", "Linux", "desktop", "de-DE", "DE", "BE", "Berlin", "203.0.113.0"},
-		[]string{got.Currency, got.Browser, got.BrowserVersion, got.OS, got.DevType, got.Language, got.Country, got.Region, got.City, got.IP})
+	require.Equal(t, []string{"EUR", "Firefox", "140", "Linux", "desktop", "de-DE", "DE", "BE", "Berlin", "Europe/Berlin", "203.0.113.0"},
+		[]string{got.Currency, got.Browser, got.BrowserVersion, got.OS, got.DevType, got.Language, got.Country, got.Region, got.City, got.Timezone, got.IP})
 	require.Equal(t, []string{"push", "camp", "auto", "open", "b", "seg", "why"},
 		[]string{got.Push, got.Campaign, got.Automation, got.Action, got.Variant, got.Segment, got.Reason})
 	require.Equal(t, []string{"https://push.example/x", "key", "auth"}, []string{got.Endpoint, got.P256dh, got.Auth})
 	require.Equal(t, topic, got.Topic)
 	require.Equal(t, uint32(2), got.Partition)
 	require.Equal(t, uint64(41), got.Offset)
+}
+
+func TestClickHouseSubscribersKeepTheLatestTimezone(t *testing.T) {
+	store, conn := openStore(t)
+	site, topic := uuid.NewString(), uniqueTopic()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	sub := &schemas.Subscription{Endpoint: "https://push.example/tz", P256dh: "key", Auth: "auth"}
+	subscribed := func(subscriber, tz string, at time.Time) schemas.Event {
+		return schemas.Event{
+			EventID: uuid.NewString(), SiteID: site, SubscriberID: subscriber, Type: schemas.EventSubscribed,
+			Time: at, Timezone: tz, Subscription: sub,
+		}
+	}
+	rows := []Row{
+		rowOf(t, subscribed("s1", "America/New_York", at), 1),
+		rowOf(t, subscribed("s2", "", at), 2),
+		rowOf(t, subscribed("s1", "Europe/Paris", at.Add(time.Second)), 3),
+	}
+	require.NoError(t, store.InsertBatch(t.Context(), &Batch{Topic: topic, Partition: 0, Rows: rows}))
+
+	got := map[string]string{}
+	r, err := conn.Query(t.Context(),
+		`SELECT subscriber_id, timezone FROM subscribers FINAL WHERE site_id = ? ORDER BY subscriber_id`, site)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Close()) }()
+	for r.Next() {
+		var id, tz string
+		require.NoError(t, r.Scan(&id, &tz))
+		got[id] = tz
+	}
+	require.NoError(t, r.Err())
+	require.Equal(t, map[string]string{"s1": "Europe/Paris", "s2": ""}, got)
 }
 
 func TestClickHouseSameBatchTwiceIsStoredOnce(t *testing.T) {
