@@ -48,6 +48,7 @@ type PushRequest struct {
 	CampaignID   string          `json:"campaign_id,omitempty"`
 	AutomationID string          `json:"automation_id,omitempty"`
 	StepID       string          `json:"step_id,omitempty"`
+	Variant      string          `json:"variant,omitempty"`  // campaign A/B variant name
 	NotAfter     time.Time       `json:"not_after,omitzero"` // never deliver after this time; zero: no limit but the TTL
 	CreatedAt    time.Time       `json:"created_at"`
 }

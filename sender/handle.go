@@ -149,6 +149,9 @@ func resultEvent(req *schemas.PushRequest, out outcome, now time.Time) schemas.E
 	if req.StepID != "" {
 		props["step_id"] = req.StepID
 	}
+	if req.Variant != "" {
+		props["variant"] = req.Variant
+	}
 	return schemas.Event{
 		EventID: id.String(), SiteID: req.SiteID, SubscriberID: req.SubscriberID, Type: out.Type,
 		Time: now, ClientTime: now, ServerTime: now,

@@ -163,3 +163,34 @@ func TestHandleStoppedIsNotCommitted(t *testing.T) {
 	require.Empty(t, l.rows, "nothing recorded: the next owner delivers it")
 	require.Empty(t, ev.events)
 }
+
+// The attribution report reads step and variant of a push from its result
+// event: both outcomes carry them when the request has them, and only then.
+func TestResultEventCarriesStepAndVariant(t *testing.T) {
+	tests := []struct {
+		name          string
+		step, variant string
+		typ           schemas.EventType
+		want          map[string]string
+	}{
+		{"sent with both", "2", "b", schemas.EventPushSent, map[string]string{"step_id": "2", "variant": "b"}},
+		{"failed with both", "0", "a", schemas.EventPushFailed, map[string]string{"step_id": "0", "variant": "a"}},
+		{"variant only", "", "control", schemas.EventPushSent, map[string]string{"variant": "control"}},
+		{"neither", "", "", schemas.EventPushSent, map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := fakeRequest()
+			req.StepID, req.Variant = tt.step, tt.variant
+			e := resultEvent(&req, outcome{Type: tt.typ, Status: 201, Attempts: 1}, time.Now())
+			require.Equal(t, tt.typ, e.Type)
+			got := map[string]string{}
+			for _, k := range []string{"step_id", "variant"} {
+				if v, ok := e.Props[k]; ok {
+					got[k] = v
+				}
+			}
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
