@@ -20,29 +20,33 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-segments", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-segments", AutomationsGroup: "pushpipe-automations", AutomationsOwnSites: true, RequestsTopic: "push-requests.v1", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
 		},
 		{
 			name: "set",
 			env: map[string]string{
 				"PUSHPIPE_SINK_GROUP": "g2", "PUSHPIPE_SEGMENTS_GROUP": "s2", "PUSHPIPE_SINK_BATCH_SIZE": "100", "PUSHPIPE_EVENTS_TOPIC": "events.v2-staging", "PUSHPIPE_SINK_BATCH_INTERVAL": "2s",
+				"PUSHPIPE_AUTOMATIONS_GROUP": "a2", "PUSHPIPE_SEND_RATE": "250", "PUSHPIPE_AUTOMATIONS_OWN_SITES": "false",
 			},
-			want: Config{Topic: "events.v2-staging", Group: "g2", SegmentsGroup: "s2", BatchSize: 100, BatchInterval: 2 * time.Second, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v2-staging", Group: "g2", SegmentsGroup: "s2", AutomationsGroup: "a2", SendRate: 250, RequestsTopic: "push-requests.v1", BatchSize: 100, BatchInterval: 2 * time.Second, DrainTimeout: 10 * time.Second},
 		},
 		{
 			name:    "unparsable",
 			env:     map[string]string{"PUSHPIPE_SINK_BATCH_SIZE": "lots", "PUSHPIPE_SINK_BATCH_INTERVAL": "soon"},
-			want:    Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-segments", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
+			want:    Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-segments", AutomationsGroup: "pushpipe-automations", AutomationsOwnSites: true, RequestsTopic: "push-requests.v1", BatchSize: 5000, BatchInterval: 500 * time.Millisecond, DrainTimeout: 10 * time.Second},
 			readErr: `PUSHPIPE_SINK_BATCH_SIZE: "lots" is not an integer`,
 		},
 		{
 			name: "out of range, all reported",
 			env: map[string]string{
 				"PUSHPIPE_SINK_BATCH_SIZE": "0", "PUSHPIPE_SINK_BATCH_INTERVAL": "1ms", "PUSHPIPE_SEGMENTS_GROUP": "pushpipe-sink",
+				"PUSHPIPE_AUTOMATIONS_GROUP": "pushpipe-sink", "PUSHPIPE_SEND_RATE": "-1",
 			},
-			want: Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-sink", BatchSize: 0, BatchInterval: time.Millisecond, DrainTimeout: 10 * time.Second},
+			want: Config{Topic: "events.v1", Group: "pushpipe-sink", SegmentsGroup: "pushpipe-sink", AutomationsGroup: "pushpipe-sink", SendRate: -1, AutomationsOwnSites: true, RequestsTopic: "push-requests.v1", BatchSize: 0, BatchInterval: time.Millisecond, DrainTimeout: 10 * time.Second},
 			validErr: []string{
 				"PUSHPIPE_SEGMENTS_GROUP: must not be empty nor the sink's group",
+				"PUSHPIPE_AUTOMATIONS_GROUP: must not be blank nor the sink's or the segment evaluator's group",
+				"PUSHPIPE_SEND_RATE: -1 is out of range 0..1000000",
 				"PUSHPIPE_SINK_BATCH_SIZE: 0 is out of range 1..1000000",
 				"PUSHPIPE_SINK_BATCH_INTERVAL: 1ms is out of range 10ms..10m0s",
 			},
@@ -74,6 +78,8 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestValidateEmptyTopicAndGroup(t *testing.T) {
-	c := Config{Topic: "", Group: " ", SegmentsGroup: "s", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
+	c := Config{Topic: "", Group: " ", SegmentsGroup: "s", AutomationsGroup: "a", RequestsTopic: "r", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
 	require.EqualError(t, c.Validate(), "PUSHPIPE_EVENTS_TOPIC: must not be empty\nPUSHPIPE_SINK_GROUP: must not be empty")
+	c = Config{Topic: "events", Group: "g", SegmentsGroup: "s", AutomationsGroup: "a", RequestsTopic: "events", BatchSize: 1, BatchInterval: time.Second, DrainTimeout: time.Second}
+	require.EqualError(t, c.Validate(), "push requests topic: must not be the events topic")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/schemas"
+	"github.com/pushpipe/pushpipe/stream/internal/automate"
 	"github.com/pushpipe/pushpipe/stream/internal/segrun"
 	"github.com/pushpipe/pushpipe/stream/internal/sink"
 )
@@ -25,6 +26,9 @@ type Deps struct {
 	// Segments is where segment definitions live (*controlplane.Store); nil
 	// runs the sink alone, without the segment evaluator.
 	Segments segrun.Definitions
+	// Automations is where automations, campaigns and scheduled sends live
+	// (*controlplane.Store); nil runs without automations and campaigns.
+	Automations automate.Store
 
 	wrapStore func(sink.Store) sink.Store // tests: intercept inserts
 }
@@ -38,7 +42,9 @@ type Stats struct {
 	Duplicates   int64 // events whose browser-made id was seen within the dedup window (retried beacons)
 }
 
-// Service is the stream role: the ClickHouse sink of schemas.TopicEvents.
+// Service is the stream role: the ClickHouse sink of schemas.TopicEvents,
+// with the segment evaluator (Deps.Segments) and automations and campaigns
+// (Deps.Automations, stream/internal/automate) when given.
 type Service struct {
 	cfg       Config
 	topic     string
@@ -51,6 +57,9 @@ type Service struct {
 	sink      *sink.Sink
 	segments  *segrun.Runner // nil without Deps.Segments
 	segWriter *kafka.Writer  // the evaluator's transitions
+
+	automations *automate.Runtime // nil without Deps.Automations
+	autoWriters []*kafka.Writer   // its push requests and held-out events
 }
 
 // groupReader is the sink's Consumer. Its *kafka.Reader is made by Run,
@@ -69,6 +78,9 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 	}
 	if len(deps.Brokers) == 0 {
 		errs = append(errs, errors.New("no Kafka brokers (PUSHPIPE_KAFKA)"))
+	}
+	if deps.Automations != nil && (cfg.AutomationsGroup == "" || cfg.RequestsTopic == "") {
+		errs = append(errs, errors.New("automations need PUSHPIPE_AUTOMATIONS_GROUP and a push requests topic"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new stream service: %w", err)
@@ -92,7 +104,26 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 			Brokers: deps.Brokers, Definitions: deps.Segments, Store: segrun.NewClickHouse(deps.ClickHouse), Producer: s.segWriter,
 		}, log)
 	}
+	if deps.Automations != nil {
+		s.newAutomations(deps, log)
+	}
 	return s, nil
+}
+
+// newAutomations builds the automations runtime: its trigger consumer
+// reads the events topic with its own group, its dispatcher produces push
+// requests and held-out events.
+func (s *Service) newAutomations(deps Deps, log *slog.Logger) {
+	requests := kafkax.NewWriter(kafkax.WriterConfig{Brokers: deps.Brokers, Topic: s.cfg.RequestsTopic}, log)
+	events := kafkax.NewWriter(kafkax.WriterConfig{Brokers: deps.Brokers, Topic: s.topic}, log)
+	s.autoWriters = []*kafka.Writer{requests, events}
+	s.automations = automate.New(automate.Config{
+		Topic: s.topic, Group: s.cfg.AutomationsGroup, RequestsTopic: s.cfg.RequestsTopic, SendRate: float64(s.cfg.SendRate),
+		OwnSites: s.cfg.AutomationsOwnSites,
+	}, automate.Deps{
+		Brokers: deps.Brokers, Store: deps.Automations, Lookup: automate.NewClickHouse(deps.ClickHouse, log),
+		Requests: requests, Events: events,
+	}, log)
 }
 
 // Run consumes until ctx ends, then drains within Config.DrainTimeout: three
@@ -118,6 +149,14 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		})
 	}
+	if s.automations != nil {
+		g.Go(func() error {
+			if err := s.automations.Run(gctx); err != nil {
+				return fmt.Errorf("automations: %w", err)
+			}
+			return nil
+		})
+	}
 	err := g.Wait()
 	return errors.Join(err, s.close(s.cfg.DrainTimeout/4))
 }
@@ -129,6 +168,9 @@ func (s *Service) close(budget time.Duration) error {
 		var segErr error
 		if s.segWriter != nil {
 			segErr = s.segWriter.Close()
+		}
+		for _, w := range s.autoWriters {
+			segErr = errors.Join(segErr, w.Close())
 		}
 		done <- errors.Join(s.reader.Close(), s.dlq.Close(), segErr, s.conn.Close())
 	}()

@@ -89,7 +89,8 @@ func streamRole(r *config.Reader) roleSpec {
 			db.Close()
 			return nil, nil, err
 		}
-		deps := stream.Deps{ClickHouse: ch, Brokers: c.Kafka, Segments: controlplane.NewStore(db, nil)}
+		store := controlplane.NewStore(db, nil)
+		deps := stream.Deps{ClickHouse: ch, Brokers: c.Kafka, Segments: store, Automations: store}
 		svc, err := stream.New(cfg, deps, log) // svc.Run closes ch
 		if err != nil {
 			_ = ch.Close()
