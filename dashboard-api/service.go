@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/pushpipe/pushpipe/dashboard-api/internal/api"
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/backtest"
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/reports"
 	"github.com/pushpipe/pushpipe/dashboard-api/internal/segdata"
 	"github.com/pushpipe/pushpipe/dashboard-api/internal/stats"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
@@ -44,6 +47,24 @@ type (
 	PreviewResponse     = api.PreviewResponse
 	MembersResponse     = api.MembersResponse
 	MemberResponse      = api.MemberResponse
+
+	AutomationRequest         = api.AutomationRequest
+	AutomationResponse        = api.AutomationResponse
+	AutomationListResponse    = api.AutomationListResponse
+	AutomationVersionResponse = api.AutomationVersionResponse
+	StatusRequest             = api.StatusRequest
+	CampaignRequest           = api.CampaignRequest
+	CampaignResponse          = api.CampaignResponse
+	CampaignListResponse      = api.CampaignListResponse
+	ProgressResponse          = api.ProgressResponse
+	SettingsRequest           = api.SettingsRequest
+	SettingsResponse          = api.SettingsResponse
+	AttributionResponse       = api.AttributionResponse
+	AttributionRow            = api.AttributionRow
+	HoldoutResponse           = api.HoldoutResponse
+	BacktestRequest           = api.BacktestRequest
+	BacktestResponse          = api.BacktestResponse
+	BacktestDay               = backtest.Day
 )
 
 // Query and answer types of the segment data reader.
@@ -82,13 +103,65 @@ type SegmentData interface {
 // NewClickHouseSegmentData queries the events and segment_membership tables through conn.
 func NewClickHouseSegmentData(conn driver.Conn) SegmentData { return segdata.NewClickHouse(conn) }
 
-// Deps are what the service needs from outside.
+// AutomationStore, CampaignStore and SettingsStore keep automations,
+// campaigns and site settings in the control plane, scoped by site;
+// *controlplane.Store is all three.
+type (
+	AutomationStore = api.AutomationStore
+	CampaignStore   = api.CampaignStore
+	SettingsStore   = api.SettingsStore
+)
+
+// Reports answers the push reports from ClickHouse; NewClickHouseReports is the real one.
+type Reports = api.Reports
+
+// NewClickHouseReports queries the events table through conn.
+func NewClickHouseReports(conn driver.Conn) Reports { return reports.NewClickHouse(conn) }
+
+// BacktestEvents reads the stored events backtests replay; NewClickHouseBacktestEvents is the real one.
+type BacktestEvents = backtest.Source
+
+// NewClickHouseBacktestEvents reads the events and segment_history tables through conn.
+func NewClickHouseBacktestEvents(conn driver.Conn) BacktestEvents {
+	return backtest.NewClickHouse(conn)
+}
+
+// Deps are what the service needs from outside; all are required but Now.
 type Deps struct {
-	Keys        APIKeys      // required
-	Stats       Stats        // required
-	Segments    SegmentStore // required
-	SegmentData SegmentData  // required
-	Now         func() time.Time
+	Keys           APIKeys
+	Stats          Stats
+	Segments       SegmentStore
+	SegmentData    SegmentData
+	Automations    AutomationStore
+	Campaigns      CampaignStore
+	Settings       SettingsStore
+	Reports        Reports
+	BacktestEvents BacktestEvents
+	Now            func() time.Time
+}
+
+// missing names the required dependencies that are nil.
+func (d Deps) missing() []string {
+	var out []string
+	for _, dep := range []struct {
+		name string
+		nil  bool
+	}{
+		{"Keys", d.Keys == nil},
+		{"Stats", d.Stats == nil},
+		{"Segments", d.Segments == nil},
+		{"SegmentData", d.SegmentData == nil},
+		{"Automations", d.Automations == nil},
+		{"Campaigns", d.Campaigns == nil},
+		{"Settings", d.Settings == nil},
+		{"Reports", d.Reports == nil},
+		{"BacktestEvents", d.BacktestEvents == nil},
+	} {
+		if dep.nil {
+			out = append(out, "Deps."+dep.name)
+		}
+	}
+	return out
 }
 
 // Service is the dashboard API.
@@ -111,12 +184,14 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("api config: %w", err)
 	}
-	if deps.Keys == nil || deps.Stats == nil || deps.Segments == nil || deps.SegmentData == nil {
-		return nil, errors.New("api: Deps.Keys, Deps.Stats, Deps.Segments and Deps.SegmentData are required")
+	if missing := deps.missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("api: required: %s", strings.Join(missing, ", "))
 	}
 	log = log.With("component", "api")
 	h := api.NewRouter(api.Deps{
 		Keys: deps.Keys, Stats: deps.Stats, Segments: deps.Segments, SegmentData: deps.SegmentData,
+		Automations: deps.Automations, Campaigns: deps.Campaigns, Settings: deps.Settings,
+		Reports: deps.Reports, Backtests: deps.BacktestEvents,
 		Log: log, Now: deps.Now, QueryTimeout: cfg.QueryTimeout,
 	})
 	return &Service{cfg: cfg, log: log, handler: h}, nil

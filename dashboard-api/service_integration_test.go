@@ -37,6 +37,8 @@ func openStack(t *testing.T) stack {
 	svc, err := dashboardapi.New(dashboardapi.Defaults(), dashboardapi.Deps{
 		Keys: store, Stats: dashboardapi.NewClickHouseStats(ch),
 		Segments: store, SegmentData: dashboardapi.NewClickHouseSegmentData(ch),
+		Automations: store, Campaigns: store, Settings: store,
+		Reports: dashboardapi.NewClickHouseReports(ch), BacktestEvents: dashboardapi.NewClickHouseBacktestEvents(ch),
 	}, log)
 	require.NoError(t, err)
 	return stack{db: db, ch: ch, store: store, api: svc.Handler()}

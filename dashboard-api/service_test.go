@@ -66,8 +66,14 @@ func (noSegments) Count(context.Context, segments.SQL) (uint64, error)          
 func (noSegments) Members(context.Context, MembersQuery) ([]Member, error)       { return nil, nil }
 func (noSegments) Events(context.Context, EventsQuery) ([]segments.Event, error) { return nil, nil }
 
+// deps are the dependencies with keys and st; the automation, campaign,
+// settings, report and backtest ones are present but never called here.
 func deps(keys APIKeys, st Stats) Deps {
-	return Deps{Keys: keys, Stats: st, Segments: noSegments{}, SegmentData: noSegments{}}
+	return Deps{
+		Keys: keys, Stats: st, Segments: noSegments{}, SegmentData: noSegments{},
+		Automations: struct{ AutomationStore }{}, Campaigns: struct{ CampaignStore }{}, Settings: struct{ SettingsStore }{},
+		Reports: struct{ Reports }{}, BacktestEvents: struct{ BacktestEvents }{},
+	}
 }
 
 func TestNewRequiresDeps(t *testing.T) {
@@ -75,6 +81,10 @@ func TestNewRequiresDeps(t *testing.T) {
 	require.ErrorContains(t, err, "required")
 	_, err = New(Defaults(), Deps{Keys: oneKey{}, Stats: slowStats{}}, slog.New(slog.DiscardHandler))
 	require.ErrorContains(t, err, "Deps.Segments", "the segment routes need their storage")
+	d := deps(oneKey{}, slowStats{})
+	d.Campaigns, d.BacktestEvents = nil, nil
+	_, err = New(Defaults(), d, slog.New(slog.DiscardHandler))
+	require.ErrorContains(t, err, "required: Deps.Campaigns, Deps.BacktestEvents")
 	bad := Defaults()
 	bad.Addr = "nope"
 	_, err = New(bad, deps(oneKey{}, slowStats{}), slog.New(slog.DiscardHandler))

@@ -120,6 +120,9 @@ func apiRole(r *config.Reader) roleSpec {
 			Stats:       dashboardapi.NewClickHouseStats(ch),
 			Segments:    store,
 			SegmentData: dashboardapi.NewClickHouseSegmentData(ch),
+			// automations, campaigns, settings, reports and backtests
+			Automations: store, Campaigns: store, Settings: store,
+			Reports: dashboardapi.NewClickHouseReports(ch), BacktestEvents: dashboardapi.NewClickHouseBacktestEvents(ch),
 		}, log)
 		if err != nil {
 			cleanup()

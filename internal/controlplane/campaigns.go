@@ -197,6 +197,32 @@ func (s *Store) CancelCampaign(ctx context.Context, siteID, id string) (Campaign
 		WHERE site_id = $1 AND id = $2 RETURNING `+campaignColumns)
 }
 
+// DeleteCampaign deletes a draft campaign; any other status is ErrState
+// (cancel it instead: its rows and results stay).
+func (s *Store) DeleteCampaign(ctx context.Context, siteID, id string) error {
+	if !validIDs(siteID, id) {
+		return fmt.Errorf("delete campaign: %w", ErrNotFound)
+	}
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status FROM campaigns WHERE site_id = $1 AND id = $2 FOR UPDATE`, siteID, id).Scan(&status)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return ErrNotFound
+		case err != nil:
+			return err
+		case status != CampaignDraft:
+			return ErrState
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM campaigns WHERE site_id = $1 AND id = $2`, siteID, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete campaign: %w", err)
+	}
+	return nil
+}
+
 // changeCampaign runs update (with $1 site, $2 id, then args) when the
 // campaign's status is one of allowed, then after (if any) in the same
 // transaction.

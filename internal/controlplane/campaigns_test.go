@@ -137,3 +137,22 @@ func campaignSend(site, campaign, subscriber string, due time.Time) ScheduledSen
 		CampaignID: campaign, Variant: "a", DueAt: due,
 	}
 }
+
+func TestDeleteCampaignOnlyDrafts(t *testing.T) {
+	s, sites := newSiteStore(t, "delete campaigns")
+	site := sites[0]
+	later := campaignDef("2100-01-01T00:00:00Z") // never started by a running dispatcher
+	draft, err := s.CreateCampaign(t.Context(), site, NewCampaign{Name: "draft", Definition: later})
+	require.NoError(t, err)
+	scheduled, err := s.CreateCampaign(t.Context(), site, NewCampaign{Name: "scheduled", Definition: later})
+	require.NoError(t, err)
+	_, err = s.ScheduleCampaign(t.Context(), site, scheduled.ID)
+	require.NoError(t, err)
+
+	require.ErrorIs(t, s.DeleteCampaign(t.Context(), site, scheduled.ID), ErrState)
+	require.ErrorIs(t, s.DeleteCampaign(t.Context(), uuid.NewString(), draft.ID), ErrNotFound, "another site's id")
+	require.NoError(t, s.DeleteCampaign(t.Context(), site, draft.ID))
+	_, err = s.Campaign(t.Context(), site, draft.ID)
+	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, s.DeleteCampaign(t.Context(), site, draft.ID), ErrNotFound)
+}

@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/backtest"
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/reports"
 	"github.com/pushpipe/pushpipe/dashboard-api/internal/segdata"
 	"github.com/pushpipe/pushpipe/dashboard-api/internal/stats"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
@@ -41,12 +44,61 @@ type SegmentData interface {
 	Events(ctx context.Context, q segdata.EventsQuery) ([]segments.Event, error)
 }
 
+// AutomationStore keeps the automations of each site; every method but
+// AutomationVersion is scoped by site id. Unknown ids are errors wrapping
+// controlplane.ErrNotFound, a stale version controlplane.ErrConflict.
+// *controlplane.Store is one.
+type AutomationStore interface {
+	CreateAutomation(ctx context.Context, siteID string, in controlplane.NewAutomation) (controlplane.Automation, error)
+	Automation(ctx context.Context, siteID, id string) (controlplane.Automation, error)
+	Automations(ctx context.Context, siteID string) ([]controlplane.Automation, error)
+	UpdateAutomation(ctx context.Context, siteID, id string, in controlplane.NewAutomation, ifVersion int) (controlplane.Automation, error)
+	SetAutomationStatus(ctx context.Context, siteID, id, status string) (controlplane.Automation, error)
+	DeleteAutomation(ctx context.Context, siteID, id string) error
+	// AutomationVersion is not scoped: check the automation's site first.
+	AutomationVersion(ctx context.Context, automationID string, version int) (json.RawMessage, error)
+}
+
+// CampaignStore keeps the campaigns of each site, scoped by site id.
+// Unknown ids are errors wrapping controlplane.ErrNotFound, a change the
+// campaign's status does not allow controlplane.ErrState.
+// *controlplane.Store is one.
+type CampaignStore interface {
+	CreateCampaign(ctx context.Context, siteID string, in controlplane.NewCampaign) (controlplane.Campaign, error)
+	Campaign(ctx context.Context, siteID, id string) (controlplane.Campaign, error)
+	Campaigns(ctx context.Context, siteID string) ([]controlplane.Campaign, error)
+	UpdateCampaign(ctx context.Context, siteID, id string, in controlplane.NewCampaign) (controlplane.Campaign, error)
+	ScheduleCampaign(ctx context.Context, siteID, id string) (controlplane.Campaign, error)
+	CancelCampaign(ctx context.Context, siteID, id string) (controlplane.Campaign, error)
+	CampaignProgress(ctx context.Context, siteID, id string) (controlplane.Progress, error)
+	// DeleteCampaign deletes a draft (controlplane.ErrState for any other status).
+	DeleteCampaign(ctx context.Context, siteID, id string) error
+}
+
+// SettingsStore keeps each site's delivery policy, attribution window and
+// send rate. *controlplane.Store is one.
+type SettingsStore interface {
+	SitePolicy(ctx context.Context, siteID string) (controlplane.SiteSettings, error)
+	UpdateSitePolicy(ctx context.Context, siteID string, s controlplane.SiteSettings) error
+}
+
+// Reports answers push reports from ClickHouse. *reports.ClickHouse is one.
+type Reports interface {
+	Attribution(ctx context.Context, q reports.AttributionQuery) ([]reports.Row, error)
+	Campaign(ctx context.Context, q reports.CampaignQuery) (reports.CampaignCounts, error)
+}
+
 // Deps are what the handlers need.
 type Deps struct {
 	Keys         KeyLookup
 	Stats        StatsQuerier
 	Segments     SegmentStore
 	SegmentData  SegmentData
+	Automations  AutomationStore
+	Campaigns    CampaignStore
+	Settings     SettingsStore
+	Reports      Reports
+	Backtests    backtest.Source // stored events for backtests; *backtest.ClickHouse is one
 	Log          *slog.Logger
 	Now          func() time.Time // default time.Now
 	QueryTimeout time.Duration    // bound on one request's storage queries; default 30 s

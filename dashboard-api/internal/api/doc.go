@@ -2,7 +2,8 @@
 // authentication and site authorisation, parameter validation, and JSON
 // answers. It talks to storage only through the small interfaces in deps.go,
 // so handlers are tested with fakes; the queries themselves live in packages
-// stats and segdata, segment definitions in the control plane.
+// stats, segdata and reports, the backtest simulation in package backtest,
+// definitions and settings in the control plane.
 //
 // Segment rules are parsed, validated and compiled here with package
 // segments (the control plane stores them as plain JSON): see rules_site.go
@@ -10,6 +11,13 @@
 // a live segment refers to is refused; the check and the delete are not one
 // transaction, so a referrer saved in between can still be left with a
 // dangling reference (the evaluator reports it as an unknown segment).
+//
+// Automation and campaign definitions are parsed and validated with package
+// automation; their problems come back under "definition." with the
+// package's paths (steps[1].message.title, variants[0].message, ...), and
+// the segments they name are checked against the site's live segments, so
+// no definition can reach another site's segment. Resources of another
+// site named under one's own path are 404, like unknown ids.
 //
 // Every route under /v1/sites/{site} is authorised the same way: the bearer
 // API key must belong to {site}. A key for another site gets 403 whether or

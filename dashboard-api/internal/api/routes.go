@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/pushpipe/pushpipe/dashboard-api/internal/backtest"
 	"github.com/pushpipe/pushpipe/internal/httpx"
 )
 
@@ -19,6 +20,20 @@ const (
 	PathSegmentMembers = "/v1/sites/:site/segments/:id/members"
 	PathSegmentExplain = "/v1/sites/:site/segments/:id/explain"
 	PathHealthz        = "/healthz"
+
+	PathAutomations        = "/v1/sites/:site/automations"
+	PathAutomation         = "/v1/sites/:site/automations/:id"
+	PathAutomationStatus   = "/v1/sites/:site/automations/:id/status"
+	PathAutomationVersion  = "/v1/sites/:site/automations/:id/versions/:version"
+	PathAutomationBacktest = "/v1/sites/:site/automations/:id/backtest"
+	PathDefinitionBacktest = "/v1/sites/:site/automations/backtest"
+	PathCampaigns          = "/v1/sites/:site/campaigns"
+	PathCampaign           = "/v1/sites/:site/campaigns/:id"
+	PathCampaignSchedule   = "/v1/sites/:site/campaigns/:id/schedule"
+	PathCampaignCancel     = "/v1/sites/:site/campaigns/:id/cancel"
+	PathCampaignProgress   = "/v1/sites/:site/campaigns/:id/progress"
+	PathSettings           = "/v1/sites/:site/settings"
+	PathAttribution        = "/v1/sites/:site/reports/attribution"
 )
 
 // maxBody caps request bodies (segment definitions and previews).
@@ -46,6 +61,29 @@ func NewRouter(d Deps) http.Handler {
 	site.GET("/segments/:id/members", h.segmentMembers)
 	site.GET("/segments/:id/explain", h.explainSegment)
 
+	site.GET("/automations", h.listAutomations)
+	site.POST("/automations", h.createAutomation)
+	site.POST("/automations/backtest", h.backtestDefinition)
+	site.GET("/automations/:id", h.getAutomation)
+	site.PUT("/automations/:id", h.updateAutomation)
+	site.DELETE("/automations/:id", h.deleteAutomation)
+	site.POST("/automations/:id/status", h.setAutomationStatus)
+	site.GET("/automations/:id/versions/:version", h.automationVersion)
+	site.POST("/automations/:id/backtest", h.backtestAutomation)
+
+	site.GET("/campaigns", h.listCampaigns)
+	site.POST("/campaigns", h.createCampaign)
+	site.GET("/campaigns/:id", h.getCampaign)
+	site.PUT("/campaigns/:id", h.updateCampaign)
+	site.DELETE("/campaigns/:id", h.deleteCampaign)
+	site.POST("/campaigns/:id/schedule", h.scheduleCampaign)
+	site.POST("/campaigns/:id/cancel", h.cancelCampaign)
+	site.GET("/campaigns/:id/progress", h.campaignProgress)
+
+	site.GET("/settings", h.getSettings)
+	site.PUT("/settings", h.updateSettings)
+	site.GET("/reports/attribution", h.attribution)
+
 	e.NoRoute(func(c *gin.Context) { refuse(c, http.StatusNotFound, Problem{"", "no such route"}) })
 	e.NoMethod(func(c *gin.Context) { refuse(c, http.StatusMethodNotAllowed, Problem{"", "method not allowed"}) })
 	return e
@@ -56,13 +94,22 @@ type handlers struct {
 	stats        StatsQuerier
 	segments     SegmentStore
 	data         SegmentData
+	automations  AutomationStore
+	campaigns    CampaignStore
+	settings     SettingsStore
+	reports      Reports
+	backtests    backtest.Source
 	log          *slog.Logger
 	now          func() time.Time
 	queryTimeout time.Duration
 }
 
 func newHandlers(d Deps) *handlers {
-	h := &handlers{stats: d.Stats, segments: d.Segments, data: d.SegmentData, log: d.Log, now: d.Now, queryTimeout: d.QueryTimeout}
+	h := &handlers{
+		stats: d.Stats, segments: d.Segments, data: d.SegmentData,
+		automations: d.Automations, campaigns: d.Campaigns, settings: d.Settings, reports: d.Reports, backtests: d.Backtests,
+		log: d.Log, now: d.Now, queryTimeout: d.QueryTimeout,
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
