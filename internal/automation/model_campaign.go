@@ -136,18 +136,27 @@ func ParseLocalTime(s string) (int, bool) {
 }
 
 // SendTime is when a campaign scheduled this way reaches a subscriber in
-// loc: At (or now) without LocalTime; with LocalTime, that wall-clock time
-// on At's date (or now's date) in loc. A time already past is returned as
-// is: the caller sends it now.
+// loc: At (or now when unset); with LocalTime, that wall-clock time in loc
+// on At's date (or now's), or the next day's when that moment is before
+// both At and now (a subscriber whose morning has passed gets it the next
+// morning, not late).
 func (s Schedule) SendTime(now time.Time, loc *time.Location) time.Time {
-	base := s.At
-	if base.IsZero() {
-		base = now
+	start := s.At
+	if start.IsZero() {
+		start = now
 	}
 	minute, ok := ParseLocalTime(s.LocalTime)
 	if !ok || loc == nil {
-		return base
+		return start
 	}
-	y, m, d := base.In(loc).Date()
-	return time.Date(y, m, d, minute/60, minute%60, 0, 0, loc)
+	ref := start
+	if now.After(ref) {
+		ref = now
+	}
+	y, m, d := start.In(loc).Date()
+	at := time.Date(y, m, d, minute/60, minute%60, 0, 0, loc)
+	if at.Before(ref) {
+		at = time.Date(y, m, d+1, minute/60, minute%60, 0, 0, loc)
+	}
+	return at
 }

@@ -90,8 +90,10 @@ func TestScheduleSendTime(t *testing.T) {
 	}{
 		{"now", Schedule{}, tokyo, now},
 		{"absolute", Schedule{At: at}, tokyo, at},
-		{"local time today in Tokyo", Schedule{LocalTime: "09:30"}, tokyo, time.Date(2026, 12, 1, 9, 30, 0, 0, tokyo)},
-		{"local time on At's date in LA", Schedule{At: at, LocalTime: "09:30"}, la, time.Date(2026, 12, 1, 9, 30, 0, 0, la)},
+		{"local time passed today in Tokyo: tomorrow", Schedule{LocalTime: "09:30"}, tokyo, time.Date(2026, 12, 2, 9, 30, 0, 0, tokyo)},
+		{"local time still ahead today in Tokyo", Schedule{LocalTime: "18:00"}, tokyo, time.Date(2026, 12, 1, 18, 0, 0, 0, tokyo)},
+		{"local time passed on At's date in LA: the next day", Schedule{At: at, LocalTime: "09:30"}, la, time.Date(2026, 12, 2, 9, 30, 0, 0, la)},
+		{"local time after At on its date in LA", Schedule{At: at, LocalTime: "20:00"}, la, time.Date(2026, 12, 1, 20, 0, 0, 0, la)},
 		{"local time on At's date in Tokyo", Schedule{At: at, LocalTime: "09:30"}, tokyo, time.Date(2026, 12, 2, 9, 30, 0, 0, tokyo)},
 		{"no location: At", Schedule{At: at, LocalTime: "09:30"}, nil, at},
 	}

@@ -141,30 +141,17 @@ func (r *Runtime) fanOut(ctx context.Context, c controlplane.Campaign) (int, err
 
 // fanPlan computes the rows of a campaign's members.
 type fanPlan struct {
-	id        string
-	def       automation.Campaign
-	start     time.Time     // the schedule's instant (now when unset)
-	ref       time.Time     // local times before this are taken the next day: the later of start and now
-	interval  time.Duration // between consecutive members when throttled
-	local     bool          // LocalTime schedule
-	hour, min int
-	fallback  *time.Location // for members without a (valid) timezone
+	id       string
+	def      automation.Campaign
+	now      time.Time
+	interval time.Duration  // between consecutive members when throttled
+	fallback *time.Location // for members without a (valid) timezone
 }
 
 func newFanPlan(id string, def automation.Campaign, now time.Time, defaultTZ string) *fanPlan {
-	p := &fanPlan{id: id, def: def, start: def.Schedule.At, fallback: loadLocation(defaultTZ, time.UTC)}
-	if p.start.IsZero() {
-		p.start = now
-	}
-	p.ref = p.start
-	if now.After(p.ref) {
-		p.ref = now
-	}
+	p := &fanPlan{id: id, def: def, now: now, fallback: loadLocation(defaultTZ, time.UTC)}
 	if def.ThrottlePerMinute > 0 {
 		p.interval = time.Minute / time.Duration(def.ThrottlePerMinute)
-	}
-	if h, m, ok := parseClock(def.Schedule.LocalTime); ok {
-		p.local, p.hour, p.min = true, h, m
 	}
 	return p
 }
@@ -185,19 +172,11 @@ func (p *fanPlan) rows(c controlplane.Campaign, members []Member, offset int) []
 	return rows
 }
 
-// due is when the i-th member m gets the campaign: at the schedule's
-// instant, or at its local time in m's timezone on the schedule's date
-// (the next day when that moment is past), plus i throttle intervals.
+// due is when the i-th member m gets the campaign: the schedule's send
+// time in m's timezone (automation.Schedule.SendTime), plus i throttle
+// intervals.
 func (p *fanPlan) due(m Member, i int) time.Time {
-	at := p.start
-	if p.local {
-		loc := loadLocation(m.Timezone, p.fallback)
-		day := p.start.In(loc)
-		at = time.Date(day.Year(), day.Month(), day.Day(), p.hour, p.min, 0, 0, loc)
-		if at.Before(p.ref) {
-			at = time.Date(day.Year(), day.Month(), day.Day()+1, p.hour, p.min, 0, 0, loc)
-		}
-	}
+	at := p.def.Schedule.SendTime(p.now, loadLocation(m.Timezone, p.fallback))
 	return at.Add(time.Duration(i) * p.interval).UTC()
 }
 
@@ -211,13 +190,4 @@ func loadLocation(name string, fallback *time.Location) *time.Location {
 		return fallback
 	}
 	return loc
-}
-
-// parseClock reads "HH:MM".
-func parseClock(s string) (int, int, bool) {
-	t, err := time.Parse("15:04", s)
-	if err != nil {
-		return 0, 0, false
-	}
-	return t.Hour(), t.Minute(), true
 }
