@@ -131,12 +131,8 @@ func (d *dispatcher) batch(ctx context.Context, rows []controlplane.ScheduledSen
 			continue
 		}
 		k := row.SiteID + ":" + row.SubscriberID
-		sub, found := subs[k]
-		if !found && !jobs[i].personal {
-			// A personalised message waits for ClickHouse: the subscriber's
-			// earlier events (identify) are stored by then too.
-			sub, found = d.rt.fresh.get(k, now)
-		}
+		stored, known := subs[k]
+		sub, found := d.rt.fresh.overlay(k, now, stored, known)
 		oc, out := d.decide(ctx, now, row, jobs[i], sub, found, sentTo)
 		outcomes[i] = oc
 		outs = append(outs, out)

@@ -1,75 +1,120 @@
 package automate
 
 import (
+	"maps"
 	"sync"
 	"time"
 
 	"github.com/pushpipe/pushpipe/schemas"
 )
 
-// freshTTL is how long a subscription read from the events topic stands in
-// for ClickHouse: the sink stores it well within that.
+// freshTTL is how long what the trigger consumer read about a subscriber
+// stands in for ClickHouse: the sink stores it well within that.
 const freshTTL = 2 * time.Minute
 
-// freshCap bounds the fresh subscriptions kept; past it the expired ones
-// are dropped, and if none is, the oldest half of the map goes.
+// freshCap bounds the subscribers kept; past it the expired ones are
+// dropped, and if none is, an arbitrary half of the map goes.
 const freshCap = 100_000
 
-// fresh keeps the subscriptions of subscribe events the trigger consumer
-// just read, so a welcome push is dispatched before the sink stored the
-// subscribe in ClickHouse (saving up to a sink batch interval). It is used
-// only for subscribers ClickHouse does not know yet. The consumer writes,
-// the dispatcher reads.
+// fresh is what the trigger consumer read lately about each subscriber:
+// their latest subscription and attributes, from every event of the last
+// freshTTL. The dispatcher lays it over what ClickHouse stored, so a push
+// triggered by an event (a welcome, personalised with the subscriber's
+// attributes) is dispatched without waiting for the sink to store that
+// event. A subscriber's events share a partition, so they are read in
+// order; "latest" is by event time all the same. The consumer writes, the
+// dispatcher reads.
 type fresh struct {
 	mu   sync.Mutex
-	subs map[string]freshSub // site:subscriber
+	subs map[string]*freshSub // site:subscriber
 }
 
 type freshSub struct {
-	sub Subscriber
-	at  time.Time // when it was read
+	read time.Time // when the consumer last read an event of theirs
+	// subscription: status "" when no subscription event was read
+	status       string
+	subscription schemas.PushSubscription
+	statusAt     time.Time
+	attrs        map[string]freshValue // template variables, as Subscriber.Attrs
 }
 
-func newFresh() *fresh { return &fresh{subs: map[string]freshSub{}} }
+type freshValue struct {
+	v  string
+	at time.Time
+}
 
-// add keeps e's subscription when e is a subscribe, and forgets it when e
-// ends it.
+func newFresh() *fresh { return &fresh{subs: map[string]*freshSub{}} }
+
+// add records what e says about its subscriber.
 func (f *fresh) add(e *schemas.Event, now time.Time) {
-	switch {
-	case e.Type == schemas.EventUnsubscribed || e.Type == schemas.EventSubscriptionExpired:
-		f.mu.Lock()
-		delete(f.subs, e.SiteID+":"+e.SubscriberID)
-		f.mu.Unlock()
-		return
-	case e.Type != schemas.EventSubscribed || e.Subscription == nil:
-		return
-	}
-	s := e.Subscription
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.subs) >= freshCap {
-		f.evict(now)
+	key := e.SiteID + ":" + e.SubscriberID
+	s := f.subs[key]
+	if s == nil {
+		if len(f.subs) >= freshCap {
+			f.evict(now)
+		}
+		s = &freshSub{attrs: map[string]freshValue{}}
+		f.subs[key] = s
 	}
-	f.subs[e.SiteID+":"+e.SubscriberID] = freshSub{at: now, sub: Subscriber{
-		Status:       "subscribed",
-		Subscription: schemas.PushSubscription{Endpoint: s.Endpoint, P256dh: s.P256dh, Auth: s.Auth},
-		Timezone:     e.Timezone,
-	}}
+	s.read = now
+	// A subscribe without its subscription tells nothing to send to.
+	status := subscriptionStatus(e.Type)
+	if status == "subscribed" && e.Subscription == nil {
+		status = ""
+	}
+	if status != "" && !e.Time.Before(s.statusAt) {
+		s.status, s.statusAt = status, e.Time
+		s.subscription = schemas.PushSubscription{}
+		if e.Subscription != nil {
+			s.subscription = schemas.PushSubscription{Endpoint: e.Subscription.Endpoint, P256dh: e.Subscription.P256dh, Auth: e.Subscription.Auth}
+		}
+	}
+	set := func(name, v string) {
+		if v != "" && !e.Time.Before(s.attrs[name].at) {
+			s.attrs[name] = freshValue{v: v, at: e.Time}
+		}
+	}
+	set("country", e.Geo.Country)
+	set("region", e.Geo.Region)
+	set("city", e.Geo.City)
+	set("language", e.Device.Language)
+	set("browser", e.Device.Browser)
+	set("os", e.Device.OS)
+	set("device_type", e.Device.Type)
+	set("$timezone", e.Timezone)
+	if e.Type == schemas.EventIdentify {
+		for k, v := range e.Props {
+			if !e.Time.Before(s.attrs["attr."+k].at) {
+				s.attrs["attr."+k] = freshValue{v: v, at: e.Time}
+			}
+		}
+	}
 }
 
-// evict drops the expired entries, or the older half when none expired.
+func subscriptionStatus(t schemas.EventType) string {
+	switch t {
+	case schemas.EventSubscribed:
+		return "subscribed"
+	case schemas.EventUnsubscribed:
+		return "unsubscribed"
+	case schemas.EventSubscriptionExpired:
+		return "expired"
+	}
+	return ""
+}
+
+// evict drops the expired entries, or half of them when none expired.
 func (f *fresh) evict(now time.Time) {
 	for k, v := range f.subs {
-		if now.Sub(v.at) > freshTTL {
+		if now.Sub(v.read) > freshTTL {
 			delete(f.subs, k)
 		}
 	}
-	if len(f.subs) < freshCap {
-		return
-	}
 	n := 0
 	for k := range f.subs {
-		if n >= freshCap/2 {
+		if len(f.subs) < freshCap || n >= freshCap/2 {
 			return
 		}
 		delete(f.subs, k)
@@ -77,13 +122,32 @@ func (f *fresh) evict(now time.Time) {
 	}
 }
 
-// get returns the fresh subscription of site:subscriber key.
-func (f *fresh) get(key string, now time.Time) (Subscriber, bool) {
+// overlay lays what was read lately about site:subscriber key over stored,
+// what ClickHouse holds (found: ClickHouse knows the subscriber): a
+// subscription event read lately is the latest one, and so are the
+// attributes read lately.
+func (f *fresh) overlay(key string, now time.Time, stored Subscriber, found bool) (Subscriber, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	v, ok := f.subs[key]
-	if !ok || now.Sub(v.at) > freshTTL {
-		return Subscriber{}, false
+	s := f.subs[key]
+	if s == nil || now.Sub(s.read) > freshTTL {
+		return stored, found
 	}
-	return v.sub, true
+	if s.status != "" {
+		stored.Status, stored.Subscription, found = s.status, s.subscription, true
+	}
+	if len(s.attrs) > 0 {
+		stored.Attrs = maps.Clone(stored.Attrs)
+		if stored.Attrs == nil {
+			stored.Attrs = map[string]string{}
+		}
+		for k, v := range s.attrs {
+			if k == "$timezone" {
+				stored.Timezone = v.v
+				continue
+			}
+			stored.Attrs[k] = v.v
+		}
+	}
+	return stored, found
 }
