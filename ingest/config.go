@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ const (
 	EnvTrustedProxies = "PUSHPIPE_INGEST_TRUSTED_PROXIES"
 	EnvGeoIPDB        = "PUSHPIPE_GEOIP_DB"
 	EnvBatchTimeout   = "PUSHPIPE_INGEST_BATCH_TIMEOUT"
+	EnvSpoolDir       = "PUSHPIPE_INGEST_SPOOL_DIR"
+	EnvSpoolMaxBytes  = "PUSHPIPE_INGEST_SPOOL_MAX_BYTES"
 )
 
 // Config is the ingest role's configuration.
@@ -32,6 +35,12 @@ type Config struct {
 	GeoIPDB        string        // MaxMind City .mmdb file; empty: no location (PUSHPIPE_GEOIP_DB)
 	BatchTimeout   time.Duration // Kafka writer batch timeout (PUSHPIPE_INGEST_BATCH_TIMEOUT)
 	Topic          string        // the events topic (PUSHPIPE_EVENTS_TOPIC, default schemas.TopicEvents)
+	// SpoolDir holds the disk spools of events Kafka did not acknowledge, one
+	// subdirectory per listen address (see SpoolPath) (PUSHPIPE_INGEST_SPOOL_DIR).
+	SpoolDir string
+	// SpoolMaxBytes caps one spool; 0 turns spooling off, so a Kafka outage
+	// is answered 503 at once (PUSHPIPE_INGEST_SPOOL_MAX_BYTES).
+	SpoolMaxBytes int64
 
 	// ShutdownTimeout bounds the graceful drain in Run; not read from the environment.
 	ShutdownTimeout time.Duration
@@ -50,6 +59,8 @@ func Defaults() Config {
 		MaxBody:         schemas.MaxBeaconBytes,
 		BatchTimeout:    2 * time.Millisecond,
 		Topic:           schemas.TopicEvents,
+		SpoolDir:        filepath.Join(".dev", "spool-ingest"),
+		SpoolMaxBytes:   256 << 20,
 		ShutdownTimeout: 15 * time.Second,
 	}
 }
@@ -64,6 +75,8 @@ func LoadConfig(r *config.Reader) Config {
 		GeoIPDB:         r.String(EnvGeoIPDB, d.GeoIPDB),
 		BatchTimeout:    r.Duration(EnvBatchTimeout, d.BatchTimeout),
 		Topic:           r.String(config.EnvEventsTopic, d.Topic),
+		SpoolDir:        r.String(EnvSpoolDir, d.SpoolDir),
+		SpoolMaxBytes:   int64(r.Int(EnvSpoolMaxBytes, int(d.SpoolMaxBytes))),
 		ShutdownTimeout: d.ShutdownTimeout,
 	}
 }
@@ -100,6 +113,12 @@ func (c Config) Validate() error {
 	if c.BatchTimeout <= 0 || c.BatchTimeout > maxBatchTimeout {
 		add(EnvBatchTimeout, "%s is out of range: more than 0 and at most %s (every request waits for it)", c.BatchTimeout, maxBatchTimeout)
 	}
+	if c.SpoolMaxBytes < 0 {
+		add(EnvSpoolMaxBytes, "%d is negative (0 turns the spool off)", c.SpoolMaxBytes)
+	}
+	if c.SpoolMaxBytes > 0 && strings.TrimSpace(c.SpoolDir) == "" {
+		add(EnvSpoolDir, "must not be empty while %s is above 0", EnvSpoolMaxBytes)
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))
 	}
@@ -113,6 +132,20 @@ func unjoin(err error) []error {
 		return joined.Unwrap()
 	}
 	return []error{err}
+}
+
+// SpoolPath is the directory of this instance's spool: the subdirectory
+// of SpoolDir named after the listen address ("127.0.0.1_8080"), so several
+// ingest processes on one machine never share a spool, and one restarted on
+// the same address finds the events its predecessor left.
+func (c Config) SpoolPath() string {
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, c.Addr)
+	return filepath.Join(c.SpoolDir, safe)
 }
 
 // WriterConfig is the Kafka producer configuration ingest needs: the events

@@ -12,8 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/pushpipe/pushpipe/ingest/internal/beacon"
+	"github.com/pushpipe/pushpipe/ingest/internal/spool"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
-	"github.com/pushpipe/pushpipe/schemas"
 )
 
 // Where a beacon names its site: the query parameter (the only way with
@@ -68,15 +68,9 @@ func (s *Service) accept(c *gin.Context, site controlplane.Site, batch beacon.Ba
 		return
 	}
 	if len(b.msgs) > 0 {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), produceTimeout)
-		err := s.producer.WriteMessages(ctx, b.msgs...)
-		cancel()
-		if err != nil {
-			_ = c.Error(fmt.Errorf("produce %d events to %s: %w", len(b.msgs), schemas.TopicEvents, err))
-			c.Header("Retry-After", strconv.Itoa(retryAfterSeconds))
-			reply(c, http.StatusServiceUnavailable, Response{Rejected: len(batch.Events), Errors: append(b.problems, Problem{
-				Index: beacon.BodyIndex, Problem: "the events could not be stored (Kafka did not acknowledge them); nothing of this beacon was accepted: retry it later",
-			})})
+		if err := s.deliver(context.WithoutCancel(c.Request.Context()), b.msgs); err != nil {
+			_ = c.Error(fmt.Errorf("store %d events for %s: %w", len(b.msgs), s.cfg.Topic, err))
+			s.unavailable(c, err, len(batch.Events), b.problems)
 			return
 		}
 	}
@@ -85,6 +79,23 @@ func (s *Service) accept(c *gin.Context, site controlplane.Site, batch beacon.Ba
 		status = http.StatusBadRequest
 	}
 	reply(c, status, Response{Accepted: len(b.ids), EventIDs: b.ids, Rejected: len(batch.Events) - len(b.ids), Errors: b.problems})
+}
+
+// unavailable answers 503 with Retry-After to a beacon whose events could
+// not be made durable: nothing of it counts as accepted, and the client
+// retries it with the same event ids.
+func (s *Service) unavailable(c *gin.Context, err error, events int, problems []Problem) {
+	retry, why := retryAfterSeconds, "Kafka did not acknowledge them"
+	switch {
+	case errors.Is(err, spool.ErrFull):
+		retry, why = retryAfterSpoolFull, "Kafka did not acknowledge them and the disk spool is full"
+	case s.spool != nil:
+		why = "Kafka did not acknowledge them and the disk spool failed"
+	}
+	c.Header("Retry-After", strconv.Itoa(retry))
+	reply(c, http.StatusServiceUnavailable, Response{Rejected: events, Errors: append(problems, Problem{
+		Index: beacon.BodyIndex, Problem: "the events could not be stored (" + why + "); nothing of this beacon was accepted: retry it later",
+	})})
 }
 
 // authorize finds the site of the request and checks its Origin, answering

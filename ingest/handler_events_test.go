@@ -207,8 +207,10 @@ func TestEventsSiteKeyHeader(t *testing.T) {
 	require.Equal(t, openSiteID, f.producer.events(t)[0].SiteID)
 }
 
-func TestEventsKafkaFailure(t *testing.T) {
-	f := newFixture(t)
+// Without a spool, a Kafka failure refuses the beacon (with a spool, see
+// spool_deliver_test.go).
+func TestEventsKafkaFailureWithoutSpool(t *testing.T) {
+	f := newFixture(t, func(c *Config, _ *Deps) { c.SpoolMaxBytes = 0 })
 	f.producer.err = errKafkaDown
 	rec := f.do(t, request{body: beaconJSON(0, pageView("a"), `{"type":"custom","subscriber_id":"b"}`)})
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)

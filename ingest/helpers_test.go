@@ -58,17 +58,20 @@ func (f *fakeSites) SiteByKey(_ context.Context, key string) (controlplane.Site,
 	return controlplane.Site{}, fmt.Errorf("site by key: %w", controlplane.ErrNotFound)
 }
 
-// fakeProducer records every WriteMessages call; err fails them, panics
-// panics, entered (when set) is told of each call, and hold (when set) blocks
-// each call until it is closed.
+// fakeProducer records every WriteMessages call; err fails them, fail
+// (when set) decides per call (a kafka.WriteErrors fails only the messages
+// it names), panics panics, entered (when set) is told of each call, and
+// hold (when set) blocks each call until it is closed. attempts counts calls.
 type fakeProducer struct {
-	mu      sync.Mutex
-	calls   [][]kafka.Message
-	err     error
-	panics  bool
-	entered chan struct{}
-	hold    chan struct{}
-	closed  bool
+	mu       sync.Mutex
+	calls    [][]kafka.Message
+	err      error
+	fail     func(msgs []kafka.Message) error
+	panics   bool
+	entered  chan struct{}
+	hold     chan struct{}
+	closed   bool
+	attempts int
 }
 
 func (p *fakeProducer) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
@@ -80,14 +83,44 @@ func (p *fakeProducer) WriteMessages(_ context.Context, msgs ...kafka.Message) e
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.attempts++
 	if p.panics {
 		panic("producer exploded")
 	}
 	if p.err != nil {
 		return p.err
 	}
+	if p.fail != nil {
+		if err := p.fail(msgs); err != nil {
+			var werrs kafka.WriteErrors
+			if errors.As(err, &werrs) {
+				var ok []kafka.Message
+				for i, e := range werrs {
+					if e == nil {
+						ok = append(ok, msgs[i])
+					}
+				}
+				p.calls = append(p.calls, ok)
+			}
+			return err
+		}
+	}
 	p.calls = append(p.calls, append([]kafka.Message(nil), msgs...))
 	return nil
+}
+
+// setErr fails every call from now on with err (nil: none), safely while
+// the spool's replayer calls.
+func (p *fakeProducer) setErr(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = err
+}
+
+func (p *fakeProducer) attempted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.attempts
 }
 
 func (p *fakeProducer) Close() error {
@@ -149,6 +182,7 @@ func newFixture(t testing.TB, edit ...func(*Config, *Deps)) *fixture {
 	t.Helper()
 	f := &fixture{sites: newFakeSites(), producer: &fakeProducer{}, now: testNow, logs: &testkit.LogBuffer{}}
 	cfg := Defaults()
+	cfg.SpoolDir = t.TempDir()
 	deps := Deps{Sites: f.sites, Producer: f.producer, Now: func() time.Time { return f.now }}
 	for _, e := range edit {
 		e(&cfg, &deps)

@@ -17,7 +17,9 @@ type Problem = beacon.Problem
 
 // Response is the answer to POST /v1/events, whatever the status: 202 when
 // every event was accepted, 400 when any was rejected (the accepted ones are
-// nonetheless in Kafka), and 401, 403, 413, 415, 500 or 503 with nothing accepted.
+// nonetheless durable), and 401, 403, 413, 415, 500 or 503 with nothing
+// accepted. Accepted means in Kafka, or fsync'd to the disk spool while
+// Kafka does not acknowledge (replayed to Kafka in order when it does).
 type Response struct {
 	Accepted int       `json:"accepted"`
 	EventIDs []string  `json:"event_ids"` // of the accepted events, in the order sent
@@ -25,8 +27,13 @@ type Response struct {
 	Errors   []Problem `json:"errors"`
 }
 
-// retryAfterSeconds is what a client is told to wait when Kafka or the control plane is unavailable.
-const retryAfterSeconds = 2
+// What a client is told to wait: when Kafka or the control plane is
+// unavailable, and when Kafka has been unavailable long enough to fill the
+// spool (an outage of minutes, not a blip).
+const (
+	retryAfterSeconds   = 2
+	retryAfterSpoolFull = 10
+)
 
 // refuse answers a request refused as a whole, with one body-level problem.
 func refuse(c *gin.Context, status int, field, problem string) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pushpipe/pushpipe/ingest/internal/enrich"
 	"github.com/pushpipe/pushpipe/ingest/internal/sitecache"
+	"github.com/pushpipe/pushpipe/ingest/internal/spool"
 	"github.com/pushpipe/pushpipe/internal/controlplane"
 )
 
@@ -55,6 +56,12 @@ type Service struct {
 	geo      *enrich.Geo
 	engine   *gin.Engine
 
+	// spool holds accepted events Kafka did not acknowledge (nil when
+	// Config.SpoolMaxBytes is 0); the replayer goroutine produces them.
+	spool      *spool.Spool
+	background sync.WaitGroup // the replayer and the spool reporter
+	stopBG     context.CancelFunc
+
 	draining  atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -64,10 +71,11 @@ type Service struct {
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second
-	writeTimeout      = 30 * time.Second // above produceTimeout: the answer waits for Kafka
+	writeTimeout      = 30 * time.Second // above produceTimeout + spoolTimeout: the answer waits for both
 	idleTimeout       = 90 * time.Second
 	maxHeaderBytes    = 64 << 10
 	produceTimeout    = 10 * time.Second
+	spoolTimeout      = 10 * time.Second // an fsync'd append to the spool
 	readyTimeout      = 2 * time.Second
 )
 
@@ -100,6 +108,10 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 		if s.geo, err = enrich.OpenGeo(cfg.GeoIPDB); err != nil {
 			return nil, fmt.Errorf("ingest: %w", err)
 		}
+	}
+	if err := s.openSpool(); err != nil {
+		_ = s.geo.Close()
+		return nil, err
 	}
 	s.engine = s.routes()
 	return s, nil
@@ -159,12 +171,14 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases what the service holds: the producer (when it is an
-// io.Closer, flushing it) and the GeoIP database. Run calls it; call it
-// yourself only when using Handler without Run. Safe to call more than once.
+// Close releases what the service holds: it stops the spool's replayer
+// and closes the spool (events not yet replayed stay on disk for the next
+// start), the producer (when it is an io.Closer, flushing it) and the GeoIP
+// database. Run calls it; call it yourself only when using Handler without
+// Run. Safe to call more than once.
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
-		var errs []error
+		errs := []error{s.closeSpool()}
 		if c, ok := s.producer.(io.Closer); ok {
 			if err := c.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("ingest: close producer: %w", err))

@@ -49,6 +49,7 @@ func TestIntegrationBeaconToKafka(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "city.mmdb")
 	require.NoError(t, geotest.WriteCity(db, geotest.Place{Network: "198.51.100.0/24", Country: "AT", Region: "Vienna", City: "Vienna"}))
 	cfg := Defaults()
+	cfg.SpoolDir = t.TempDir()
 	cfg.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
 	cfg.GeoIPDB = db
 	svc, err := New(cfg, Deps{Sites: store, Producer: kafkax.NewWriter(cfg.WriterConfig(brokers), log)}, log)

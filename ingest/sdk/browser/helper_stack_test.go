@@ -112,6 +112,7 @@ func startStack(t *testing.T) *stack {
 	startRoles(t, bin, []string{
 		"PUSHPIPE_INGEST_ADDR=" + addr, "PUSHPIPE_KAFKA=" + kafka, "PUSHPIPE_CLICKHOUSE=" + chDSN,
 		"PUSHPIPE_POSTGRES=" + pgDSN, "PUSHPIPE_MASTER_KEY=" + masterKey, "PUSHPIPE_EVENTS_TOPIC=" + topic,
+		"PUSHPIPE_INGEST_SPOOL_DIR=" + t.TempDir(),
 	})
 	require.NoError(t, procs.WaitHTTP(ctx, st.origin+"/healthz", 30*time.Second))
 	return st
