@@ -10,7 +10,7 @@ GOLANGCI_VER := v2.15.0
 # The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
 DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
 
-.PHONY: all build run test test-unit test-browser smoke bench-ingest bench-sender bench-segments segments-equivalence lint dev-up dev-down dev-status clean
+.PHONY: all build run test test-unit test-browser smoke e2e-automations bench-ingest bench-sender bench-segments segments-equivalence lint dev-up dev-down dev-status clean
 
 all: build
 
@@ -58,6 +58,13 @@ test-browser: dev-up
 ## smoke: 20,000 beacons through separate ingest/stream/api processes, stream SIGKILLed once.
 smoke: dev-up
 	@$(DEVENV) && $(BIN) smoke
+
+## e2e-automations: automations and campaigns through separate push service (https), ingest, stream,
+## sender and api processes on an events topic and consumer groups of their own: welcome, abandoned cart, frequency cap, quiet
+## hours, throttled campaign, attributed conversion, holdout. One `e2e:` line per scenario; the last
+## line is `automations: scenarios=N failed=F p99_event_to_push_ms=X`; exits non-zero when F > 0.
+e2e-automations: dev-up
+	@$(DEVENV) && $(BIN) e2e-automations
 
 ## bench-ingest: steady offered load on POST /v1/events, Kafka on this machine.
 bench-ingest: dev-up

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"demo":         {"migrate, create a demo site once, print URLs and keys, run all", cmdDemo},
 
 		"bench-segments-latency": {"measure event-to-segment_entered latency under steady load", cmdBenchSegmentsLatency},
+		"e2e-automations":        {"automations and campaigns end to end through separate processes", cmdE2EAutomations},
 	}
 }
 
