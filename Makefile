@@ -10,7 +10,7 @@ GOLANGCI_VER := v2.15.0
 # The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
 DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
 
-.PHONY: all build run test test-unit test-browser smoke e2e-automations bench-ingest bench-sender bench-segments segments-equivalence lint dev-up dev-down dev-status clean
+.PHONY: all build run test test-unit fuzz test-browser smoke e2e-automations bench-ingest bench-sender bench-segments segments-equivalence lint dev-up dev-down dev-status clean
 
 all: build
 
@@ -41,7 +41,19 @@ test: dev-up
 	$(GO) vet ./...
 	node --test ingest/sdk/test/
 	@$(DEVENV) && $(GO) test -race -shuffle=on -count=1 -timeout 20m $$($(GO) list ./... | grep -v /ingest/sdk/browser)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 	@$(MAKE) --no-print-directory test-browser
+
+## fuzz: every fuzz target for FUZZTIME each (beacon decoder, sink decoder, segment rule
+## parsers, message templating, the test push service's decryption); seeds in testdata/fuzz.
+FUZZTIME ?= 30s
+FUZZ_TARGETS = ./ingest:FuzzBeacon ./stream/internal/sink:FuzzDecode ./segments:FuzzParse ./segments:FuzzParseText \
+	./internal/pushmsg:FuzzRender ./internal/testkit/pushservice:FuzzDecrypt
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz: $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg > $(DEV)/fuzz-$$fn.log 2>&1 || { tail -n 30 $(DEV)/fuzz-$$fn.log; exit 1; }; \
+	done; echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $(FUZZTIME) each, no failure"
 
 ## test-unit: the fast tier, no services needed (integration tests skip).
 test-unit:
