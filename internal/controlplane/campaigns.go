@@ -204,21 +204,30 @@ func (s *Store) DeleteCampaign(ctx context.Context, siteID, id string) error {
 		return fmt.Errorf("delete campaign: %w", ErrNotFound)
 	}
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM campaigns WHERE site_id = $1 AND id = $2 FOR UPDATE`, siteID, id).Scan(&status)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return ErrNotFound
-		case err != nil:
+		if err := lockCampaign(ctx, tx, siteID, id, []string{CampaignDraft}); err != nil {
 			return err
-		case status != CampaignDraft:
-			return ErrState
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM campaigns WHERE site_id = $1 AND id = $2`, siteID, id)
+		_, err := tx.Exec(ctx, `DELETE FROM campaigns WHERE site_id = $1 AND id = $2`, siteID, id)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delete campaign: %w", err)
+	}
+	return nil
+}
+
+// lockCampaign locks the campaign's row for the transaction and checks its
+// status is one of allowed (ErrNotFound, ErrState).
+func lockCampaign(ctx context.Context, tx pgx.Tx, siteID, id string, allowed []string) error {
+	var status string
+	err := tx.QueryRow(ctx, `SELECT status FROM campaigns WHERE site_id = $1 AND id = $2 FOR UPDATE`, siteID, id).Scan(&status)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNotFound
+	case err != nil:
+		return err
+	case !contains(allowed, status):
+		return ErrState
 	}
 	return nil
 }
@@ -234,16 +243,10 @@ func (s *Store) changeCampaign(ctx context.Context, what, siteID, id string, all
 	}
 	var out Campaign
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM campaigns WHERE site_id = $1 AND id = $2 FOR UPDATE`, siteID, id).Scan(&status)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return ErrNotFound
-		case err != nil:
+		if err := lockCampaign(ctx, tx, siteID, id, allowed); err != nil {
 			return err
-		case !contains(allowed, status):
-			return ErrState
 		}
+		var err error
 		if out, err = scanCampaign(tx.QueryRow(ctx, update, append([]any{siteID, id}, args...)...)); err != nil {
 			return err
 		}
