@@ -87,7 +87,7 @@ func (p Policy) location(timezone string) *time.Location {
 		if name == "" {
 			continue
 		}
-		if loc, err := time.LoadLocation(name); err == nil {
+		if loc, err := LoadLocation(name); err == nil {
 			return loc
 		}
 	}

@@ -171,3 +171,13 @@ func BenchmarkDecide(b *testing.B) {
 		p.Decide(now, "Europe/Paris", sends, time.Time{})
 	}
 }
+
+func TestLoadLocationCached(t *testing.T) {
+	a, err := LoadLocation("Europe/Paris")
+	require.NoError(t, err)
+	b, err := LoadLocation("Europe/Paris")
+	require.NoError(t, err)
+	require.Same(t, a, b, "loaded once")
+	_, err = LoadLocation("Not/AZone")
+	require.Error(t, err)
+}

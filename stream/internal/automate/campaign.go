@@ -185,7 +185,7 @@ func loadLocation(name string, fallback *time.Location) *time.Location {
 	if strings.TrimSpace(name) == "" {
 		return fallback
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := automation.LoadLocation(name)
 	if err != nil {
 		return fallback
 	}
