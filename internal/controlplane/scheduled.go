@@ -136,14 +136,10 @@ func (s *Store) InsertScheduled(ctx context.Context, rows []ScheduledSend) (int,
 // outcomes fn returns and commits: two dispatchers never get the same row.
 // A sent outcome also records the dispatch (sent_at = now) for the
 // frequency cap. When fn fails nothing changes: the rows stay pending. It
-// returns how many rows were claimed.
-func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, fn func(rows []ScheduledSend) ([]Outcome, error)) (int, error) {
-	return s.claimDue(ctx, now, limit, nil, fn)
-}
-
-// claimDue is ClaimDue, restricted to the sites given (tests share the
-// table with running dispatchers); nil: every site.
-func (s *Store) claimDue(ctx context.Context, now time.Time, limit int, sites []string,
+// returns how many rows were claimed. With sites non-nil only those sites' rows are claimed (a dispatcher that
+// acts for some sites never locks, nor waits behind, the others'); nil:
+// every site.
+func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, sites []string,
 	fn func(rows []ScheduledSend) ([]Outcome, error),
 ) (int, error) {
 	query := `SELECT ` + scheduledColumns + ` FROM scheduled_sends WHERE state = 'pending' AND due_at <= $1`

@@ -19,7 +19,7 @@ func claimMine(t *testing.T, s *Store, site string, now time.Time, decide func(S
 	t.Helper()
 	var got []ScheduledSend
 	for range 5 {
-		_, err := s.claimDue(context.Background(), now, 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
+		_, err := s.ClaimDue(context.Background(), now, 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
 			var out []Outcome
 			for _, r := range rows {
 				if slices.Contains(want, r.ID) {
@@ -113,7 +113,7 @@ func TestClaimDueConcurrentClaimersNeverShareARow(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 40 {
-				_, err := s.claimDue(ctx, future.Add(time.Hour), 7, []string{site}, func(batch []ScheduledSend) ([]Outcome, error) {
+				_, err := s.ClaimDue(ctx, future.Add(time.Hour), 7, []string{site}, func(batch []ScheduledSend) ([]Outcome, error) {
 					var out []Outcome
 					for _, r := range batch {
 						if mine[r.ID] {
@@ -153,7 +153,7 @@ func TestClaimDueOutcomes(t *testing.T) {
 	require.NoError(t, err)
 
 	// fn fails: nothing changes, the row is claimed again.
-	_, err = s.claimDue(ctx, now, 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
+	_, err = s.ClaimDue(ctx, now, 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
 		for _, r := range rows {
 			if r.ID == failing.ID {
 				return nil, errors.New("kafka down")
@@ -194,11 +194,11 @@ func TestClaimDueOutcomes(t *testing.T) {
 	require.Empty(t, times, "held and skipped rows are not dispatches")
 
 	// Outcomes for rows not claimed or with unknown states are refused.
-	_, err = s.claimDue(ctx, now.Add(2*time.Hour), 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
+	_, err = s.ClaimDue(ctx, now.Add(2*time.Hour), 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
 		return []Outcome{{ID: uuid.NewString(), State: SendSent}}, nil
 	})
 	require.ErrorIs(t, err, ErrOutcome)
-	_, err = s.claimDue(ctx, now.Add(2*time.Hour), 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
+	_, err = s.ClaimDue(ctx, now.Add(2*time.Hour), 1000, []string{site}, func(rows []ScheduledSend) ([]Outcome, error) {
 		for _, r := range rows {
 			if r.ID == later.ID {
 				return []Outcome{{ID: r.ID, State: "done"}}, nil

@@ -74,7 +74,7 @@ func (d *dispatcher) run(ctx context.Context) {
 // drain claims due rows until fewer than a full claim are due.
 func (d *dispatcher) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		n, err := d.rt.deps.Store.ClaimDue(ctx, d.rt.now(), d.rt.cfg.Claim, func(rows []controlplane.ScheduledSend) ([]controlplane.Outcome, error) {
+		n, err := d.rt.deps.Store.ClaimDue(ctx, d.rt.now(), d.rt.cfg.Claim, d.rt.ownedSites(), func(rows []controlplane.ScheduledSend) ([]controlplane.Outcome, error) {
 			return d.batch(ctx, rows)
 		})
 		if err != nil {

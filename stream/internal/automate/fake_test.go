@@ -117,13 +117,13 @@ func (f *fakeStore) CancelPending(_ context.Context, key string) (int, error) {
 	return n, nil
 }
 
-func (f *fakeStore) ClaimDue(_ context.Context, now time.Time, limit int,
+func (f *fakeStore) ClaimDue(_ context.Context, now time.Time, limit int, sites []string,
 	fn func([]controlplane.ScheduledSend) ([]controlplane.Outcome, error),
 ) (int, error) {
 	f.mu.Lock()
 	var due []controlplane.ScheduledSend
 	for _, r := range f.rows {
-		if r.State == statePending && !r.DueAt.After(now) {
+		if r.State == statePending && !r.DueAt.After(now) && (sites == nil || slices.Contains(sites, r.SiteID)) {
 			due = append(due, r)
 		}
 	}

@@ -183,6 +183,21 @@ func (r *Runtime) learnSites(ctx context.Context) {
 	}
 }
 
+// ownedSites lists the sites this runtime acts for with Config.OwnSites,
+// or nil for every site.
+func (r *Runtime) ownedSites() []string {
+	if !r.cfg.OwnSites {
+		return nil
+	}
+	r.sitesMu.RLock()
+	defer r.sitesMu.RUnlock()
+	out := make([]string, 0, len(r.sites))
+	for s := range r.sites {
+		out = append(out, s)
+	}
+	return out
+}
+
 // saw notes that an event of site came in on the events topic.
 func (r *Runtime) saw(site string) {
 	if !r.cfg.OwnSites {

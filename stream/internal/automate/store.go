@@ -29,9 +29,10 @@ type Schedule interface {
 	InsertScheduled(ctx context.Context, rows []controlplane.ScheduledSend) (int, error)
 	// CancelPending cancels the pending rows with that cancel key.
 	CancelPending(ctx context.Context, cancelKey string) (int, error)
-	// ClaimDue locks up to limit pending rows due at now, hands them to fn
-	// and stores the outcomes fn returns, in one transaction.
-	ClaimDue(ctx context.Context, now time.Time, limit int,
+	// ClaimDue locks up to limit pending rows due at now, of sites (nil:
+	// every site), hands them to fn and stores the outcomes fn returns, in
+	// one transaction.
+	ClaimDue(ctx context.Context, now time.Time, limit int, sites []string,
 		fn func(rows []controlplane.ScheduledSend) ([]controlplane.Outcome, error)) (int, error)
 }
 
