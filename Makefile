@@ -39,10 +39,11 @@ run: dev-up
 ## (last, so its summary line ends the output).
 test: dev-up
 	$(GO) vet ./...
-	node --test ingest/sdk/test/
-	@$(DEVENV) && $(GO) test -race -shuffle=on -count=1 -timeout 20m $$($(GO) list ./... | grep -v /ingest/sdk/browser)
+	node --test ingest/sdk/test/ dashboard-api/ui/test/
+	@$(DEVENV) && $(GO) test -race -shuffle=on -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /ingest/sdk/browser -e /dashboard-api/ui/browser)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
-	@$(MAKE) --no-print-directory test-browser
+	@status=0; $(MAKE) --no-print-directory test-dashboard || status=$$?; \
+	$(MAKE) --no-print-directory test-browser || status=$$?; exit $$status
 
 ## fuzz: every fuzz target for FUZZTIME each (beacon decoder, sink decoder, segment rule
 ## parsers, message templating, the test push service's decryption); seeds in testdata/fuzz.
@@ -54,6 +55,43 @@ fuzz:
 		echo "fuzz: $$fn ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$pkg > $(DEV)/fuzz-$$fn.log 2>&1 || { tail -n 30 $(DEV)/fuzz-$$fn.log; exit 1; }; \
 	done; echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $(FUZZTIME) each, no failure"
+
+## test-dashboard: the dashboard's judge. The tenant-isolation table over every route of the API
+## (real Postgres and ClickHouse: a session and a key of site A against every resource of site B,
+## and anonymous calls) with the OpenAPI tests (dashboard-api/openapi.yaml equals the routes, and
+## the real answers match it), the dashboard browser suite (test-dashboard-browser, real Chromium) and
+## the dashboard query benchmark on TEST_DASHBOARD_BENCH_EVENTS simulated events (passed to
+## bench-dashboard as PUSHPIPE_BENCH_DASHBOARD_EVENTS; the full 10-million-event run is
+## `make bench-dashboard`). Logs in .dev/dashboard-*.log. Last line
+## `dashboard: routes=N cross_tenant_leaks=L screenshots=S p95_query_ms=Q`; exits 0 only when
+## L=0 and every part passed; a part that printed no summary is named and counts as a failure.
+.PHONY: test-dashboard
+TEST_DASHBOARD_BENCH_EVENTS ?= 1000000
+test-dashboard: dev-up
+	@mkdir -p $(DEV); status=0; iso=$(abspath $(DEV))/dashboard-isolation-summary.txt; \
+	rm -f $$iso $(DEV)/dashboard-isolation.log $(DEV)/dashboard-browser.log $(DEV)/dashboard-bench.log; \
+	echo "dashboard: tenant isolation over every route, and the OpenAPI document against the routes (log: $(DEV)/dashboard-isolation.log)"; \
+	( $(DEVENV) && $(GO) test -race -count=1 -timeout 10m -v -run '^(TestTenantIsolationEveryRoute|TestOpenAPI[A-Za-z]*)$$' ./dashboard-api/ \
+		-args -isolation-summary=$$iso ) > $(DEV)/dashboard-isolation.log 2>&1 || { status=1; \
+		grep -E -e '--- FAIL|Error:|cross-tenant leak|_test\.go:[0-9]+:' $(DEV)/dashboard-isolation.log | head -n 80; }; \
+	echo "dashboard: browser suite (log: $(DEV)/dashboard-browser.log)"; \
+	$(MAKE) --no-print-directory test-dashboard-browser > $(DEV)/dashboard-browser.log 2>&1 || { status=1; tail -n 40 $(DEV)/dashboard-browser.log; }; \
+	echo "dashboard: query benchmark on $(TEST_DASHBOARD_BENCH_EVENTS) events (log: $(DEV)/dashboard-bench.log)"; \
+	PUSHPIPE_BENCH_DASHBOARD_EVENTS=$(TEST_DASHBOARD_BENCH_EVENTS) $(MAKE) --no-print-directory bench-dashboard > $(DEV)/dashboard-bench.log 2>&1 || { status=1; tail -n 40 $(DEV)/dashboard-bench.log; }; \
+	routes=$$(sed -n 's/^routes=\([0-9]*\) .*/\1/p' $$iso 2>/dev/null); \
+	leaks=$$(sed -n 's/.* cross_tenant_leaks=\([0-9]*\).*/\1/p' $$iso 2>/dev/null); \
+	browser=$$(grep '^dashboard-browser: ' $(DEV)/dashboard-browser.log 2>/dev/null | tail -n 1); \
+	shots=$$(echo "$$browser" | sed -n 's/.* screenshots=\([0-9]*\).*/\1/p'); \
+	failed=$$(echo "$$browser" | sed -n 's/.* failed=\([0-9]*\).*/\1/p'); \
+	p95=$$(grep '^dashboard-bench: ' $(DEV)/dashboard-bench.log 2>/dev/null | tail -n 1 | sed -n 's/.*p95_query_ms=\([0-9.]*\).*/\1/p'); \
+	if [ -z "$$routes" ] || [ -z "$$leaks" ]; then echo "dashboard: missing: the isolation test wrote no summary"; routes=NA; leaks=NA; status=1; fi; \
+	if [ -z "$$shots" ] || [ -z "$$failed" ]; then echo "dashboard: missing: test-dashboard-browser printed no 'dashboard-browser:' line"; shots=NA; status=1; \
+	elif [ "$$failed" != 0 ]; then status=1; fi; \
+	if [ -z "$$p95" ]; then echo "dashboard: missing: bench-dashboard printed no 'dashboard-bench: p95_query_ms=' line"; p95=NA; status=1; fi; \
+	[ "$$leaks" = 0 ] || status=1; \
+	[ -z "$$browser" ] || echo "$$browser"; grep '^dashboard-bench: ' $(DEV)/dashboard-bench.log 2>/dev/null | tail -n 1; \
+	echo "dashboard: routes=$$routes cross_tenant_leaks=$$leaks screenshots=$$shots p95_query_ms=$$p95"; \
+	exit $$status
 
 ## test-unit: the fast tier, no services needed (integration tests skip).
 test-unit:
@@ -67,6 +105,18 @@ test-browser: dev-up
 	cat $(DEV)/browser-summary.txt 2>/dev/null || { echo "browser: passed=0 failed=1 sdk_gzip_bytes=0"; [ $$status -ne 0 ] || status=1; }; \
 	exit $$status
 
+## test-dashboard-browser: the analyst's web page in real Chromium against separate ingest, stream and api
+## processes and `pushpipe simulate` data: sign-up, log-in, every dashboard, a segment and a campaign made
+## through the page; PNG screenshots at 1280x800 and 390x844 under .dev/screenshots/<run>/.
+## The last line is `dashboard-browser: passed=P failed=F screenshots=S`; exits 0 only when F=0.
+.PHONY: test-dashboard-browser
+test-dashboard-browser: dev-up
+	@rm -f $(DEV)/dashboard-browser-summary.txt; status=0; \
+	$(DEVENV) && $(GO) test -race -count=1 -timeout 10m -v -run . ./dashboard-api/ui/browser/ \
+		-args -summary=$(abspath $(DEV))/dashboard-browser-summary.txt -screenshots=$(abspath $(DEV))/screenshots || status=$$?; \
+	cat $(DEV)/dashboard-browser-summary.txt 2>/dev/null || { echo "dashboard-browser: passed=0 failed=1 screenshots=0"; [ $$status -ne 0 ] || status=1; }; \
+	exit $$status
+
 ## smoke: 20,000 beacons through separate ingest/stream/api processes, stream SIGKILLed once.
 smoke: dev-up
 	@$(DEVENV) && $(BIN) smoke
@@ -77,6 +127,15 @@ smoke: dev-up
 ## line is `automations: scenarios=N failed=F p99_event_to_push_ms=X`; exits non-zero when F > 0.
 e2e-automations: dev-up
 	@$(DEVENV) && $(BIN) e2e-automations
+
+## chaos: 2,500 events/s through ingest with a welcome and an event automation firing and a throttled
+## campaign in flight; kill -9 in turn ingest, stream, sender, Kafka, ClickHouse and Postgres (on a dev
+## stack of its own under .dev/chaos, so the shared one is not crashed), each restarted and recovered
+## before the next. Last line `chaos: accepted=A stored=S duplicates=D lost=L double_sends=X
+## max_recovery_s=T`; exits 0 only when S=A, D=0, L=0 and X=0.
+.PHONY: chaos
+chaos: dev-up
+	@$(DEVENV) && $(BIN) chaos
 
 ## bench-ingest: steady offered load on POST /v1/events, Kafka on this machine.
 bench-ingest: dev-up
@@ -104,6 +163,17 @@ bench-segments: dev-up
 	if [ -z "$$p99" ] || [ "$$p99" = NA ]; then p99=NA; [ $$status -ne 0 ] || status=1; fi; \
 	echo "segments: $$lib p99_event_to_transition_ms=$$p99"; \
 	exit $$status
+
+## bench-dashboard: loads PUSHPIPE_BENCH_DASHBOARD_EVENTS (default 10,000,000) simulated events of one site
+## into a ClickHouse database of its own (one INSERT ... SELECT from numbers()), then runs every dashboard's
+## queries PUSHPIPE_BENCH_DASHBOARD_RUNS times (default 20): one `dashboard-query:` line per dashboard with
+## p50/p95, and raw_p50/raw_p95 of the same queries without the rollups where a rollup answers part of it.
+## Last line `dashboard-bench: events=N runs=R queries=Q p95_query_ms=X` (p95 over every run of every query).
+.PHONY: bench-dashboard
+bench-dashboard: dev-up
+	@mkdir -p $(DEV); log=$$(mktemp $(DEV)/bench-dashboard.XXXXXX); \
+	( $(DEVENV) && PUSHPIPE_BENCH_DASHBOARD=1 $(GO) test -run '^TestBenchDashboard$$' -count=1 -timeout 60m -v ./dashboard-api/internal/stats/ ) > $$log 2>&1 || { cat $$log; mv $$log $(DEV)/bench-dashboard.log; exit 1; }; \
+	mv $$log $(DEV)/bench-dashboard.log; grep -E '^dashboard-(query|bench): ' $(DEV)/bench-dashboard.log
 
 ## segments-equivalence: random worlds of events and rules stored in the real ClickHouse;
 ## the incremental evaluator must equal the compiled SQL at every (rule, subscriber, instant).

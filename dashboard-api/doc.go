@@ -1,13 +1,44 @@
 // Package dashboardapi is the dashboard REST API: analytics and push
 // reports for one site at a time from ClickHouse, and the site's segments,
 // automations, campaigns and delivery settings in the Postgres control
-// plane, authorised by the site's API key. Config, New and Run follow the
+// plane, for accounts with a role on the site (web sessions) and the site's
+// API keys. Config, New and Run follow the
 // house pattern; the HTTP layer is in internal/api, the analytics queries
 // in internal/stats, the segment reads from ClickHouse in internal/segdata,
 // conversion attribution and campaign counts in internal/reports, and the
 // automation backtest in internal/backtest.
 //
-// Routes (every /v1 route takes Authorization: Bearer <API key of {site}>):
+// Accounts and tenancy. A request is made by a web session (the HttpOnly
+// cookie pushpipe_session; every unsafe method also sends the session's
+// CSRF token in X-CSRF-Token) or by an API key (Authorization: Bearer).
+// Every route under /v1/sites/{site} needs one of three levels: read
+// (viewer, editor, owner, or a key of any scope), write (editor, owner, or
+// a write key) or owner (owners only, never a key). No principal is 401, a
+// principal without that level on {site} 403, another site's resource
+// under {site} 404. Requests are rate-limited per key or account, and
+// sign-up, log-in and reset per client address (429 with Retry-After).
+// Every change is written to the site's audit log.
+//
+//	POST   /v1/auth/signup                                {email, password} -> 201, session cookies
+//	POST   /v1/auth/login                                 {email, password} -> session cookies
+//	POST   /v1/auth/logout                                204, session ended
+//	POST   /v1/auth/password-reset                        {email} -> 202; the link is logged (the e-mail)
+//	POST   /v1/auth/password-reset/confirm                {token, password} -> 204; every session ends
+//	GET    /v1/me                                         account or key, csrf_token, sites with roles
+//	GET    /v1/sites                                      the caller's sites
+//	POST   /v1/sites                                      (accounts) {name, contact, allowed_origins?, anonymize_ip?, retention_days?} -> 201 owner; VAPID keys made, first API key shown once, snippet
+//	POST   /v1/invitations/accept                         (accounts) {token}: join with the invited role
+//	GET    /v1/sites/{site}                               read
+//	PUT    /v1/sites/{site}                               owner: name, allowed origins, IP anonymisation, retention days, contact
+//	GET    /v1/sites/{site}/snippet                       read: the SDK snippet
+//	GET    /v1/sites/{site}/keys                          owner; POST {name, scope: read|write} -> secret shown once; DELETE /keys/{id} revokes
+//	GET    /v1/sites/{site}/members                       owner: members and pending invitations
+//	PUT    /v1/sites/{site}/members/{account}             owner: {role}; DELETE removes; the last owner stays (409)
+//	POST   /v1/sites/{site}/invitations                   owner: {email, role} -> the accept link (also logged); DELETE /invitations/{id}
+//	GET    /v1/sites/{site}/audit?limit&cursor            owner: newest first
+//
+// Analytics, segments, automations and campaigns (reads: read level;
+// creating, changing, deleting, scheduling and delivery settings: write):
 //
 //	GET    /v1/sites/{site}/stats/overview?from&to&interval&tz
 //	GET    /v1/sites/{site}/segments                      live segments, by name
@@ -54,6 +85,4 @@
 // segment of the site. Attribution is computed at query time (see
 // internal/reports); a backtest replays at most 31 days and 2,000,000 stored
 // events (more is 422) and sends nothing.
-//
-// It does not yet serve the web UI or accounts.
 package dashboardapi

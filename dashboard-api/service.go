@@ -21,11 +21,14 @@ import (
 	"github.com/pushpipe/pushpipe/segments"
 )
 
-// APIKeys finds the site an API key belongs to; an unknown or revoked key is
-// an error wrapping controlplane.ErrNotFound. *controlplane.Store is one.
-type APIKeys interface {
-	SiteIDByAPIKey(ctx context.Context, apiKey string) (string, error)
-}
+// APIKeys finds an API key (its site and scope) by its secret; an unknown or
+// revoked key is an error wrapping controlplane.ErrNotFound.
+// *controlplane.Store is one.
+type APIKeys = api.KeyLookup
+
+// AccountStore keeps accounts, sessions, memberships, invitations, sites,
+// API keys and the audit log; *controlplane.Store is one.
+type AccountStore = api.AccountStore
 
 // Query and answer types of the stats querier.
 type (
@@ -65,6 +68,29 @@ type (
 	BacktestRequest           = api.BacktestRequest
 	BacktestResponse          = api.BacktestResponse
 	BacktestDay               = backtest.Day
+
+	CredentialsRequest        = api.CredentialsRequest
+	MeResponse                = api.MeResponse
+	SiteRequest               = api.SiteRequest
+	SiteResponse              = api.SiteResponse
+	CreatedSiteResponse       = api.CreatedSiteResponse
+	SiteListResponse          = api.SiteListResponse
+	SnippetResponse           = api.SnippetResponse
+	KeyRequest                = api.KeyRequest
+	CreatedKeyResponse        = api.CreatedKeyResponse
+	KeyListResponse           = api.KeyListResponse
+	InvitationRequest         = api.InvitationRequest
+	CreatedInvitationResponse = api.CreatedInvitationResponse
+	AcceptResponse            = api.AcceptResponse
+	MemberListResponse        = api.MemberListResponse
+	AuditLogResponse          = api.AuditLogResponse
+)
+
+// Cookies and header of web sessions.
+const (
+	CookieSession = api.CookieSession
+	CookieCSRF    = api.CookieCSRF
+	HeaderCSRF    = api.HeaderCSRF
 )
 
 // Query and answer types of the segment data reader.
@@ -129,6 +155,7 @@ func NewClickHouseBacktestEvents(conn driver.Conn) BacktestEvents {
 // Deps are what the service needs from outside; all are required but Now.
 type Deps struct {
 	Keys           APIKeys
+	Accounts       AccountStore
 	Stats          Stats
 	Segments       SegmentStore
 	SegmentData    SegmentData
@@ -137,6 +164,7 @@ type Deps struct {
 	Settings       SettingsStore
 	Reports        Reports
 	BacktestEvents BacktestEvents
+	Privacy        Privacy // subscriber export and erasure; nil: those routes answer 503
 	Now            func() time.Time
 }
 
@@ -148,6 +176,7 @@ func (d Deps) missing() []string {
 		nil  bool
 	}{
 		{"Keys", d.Keys == nil},
+		{"Accounts", d.Accounts == nil},
 		{"Stats", d.Stats == nil},
 		{"Segments", d.Segments == nil},
 		{"SegmentData", d.SegmentData == nil},
@@ -192,7 +221,9 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 		Keys: deps.Keys, Stats: deps.Stats, Segments: deps.Segments, SegmentData: deps.SegmentData,
 		Automations: deps.Automations, Campaigns: deps.Campaigns, Settings: deps.Settings,
 		Reports: deps.Reports, Backtests: deps.BacktestEvents,
-		Log: log, Now: deps.Now, QueryTimeout: cfg.QueryTimeout,
+		Sessions: deps.Accounts, Accounts: deps.Accounts, Members: deps.Accounts, Sites: deps.Accounts,
+		KeyAdmin: deps.Accounts, Audit: deps.Accounts, Auth: cfg.auth(), Privacy: deps.Privacy,
+		Log: log, Now: deps.Now, QueryTimeout: cfg.QueryTimeout, OpenAPI: openAPI,
 	})
 	return &Service{cfg: cfg, log: log, handler: h}, nil
 }

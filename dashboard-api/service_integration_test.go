@@ -35,7 +35,7 @@ func openStack(t *testing.T) stack {
 	require.NoError(t, err)
 	store := controlplane.NewStore(db, key)
 	svc, err := dashboardapi.New(dashboardapi.Defaults(), dashboardapi.Deps{
-		Keys: store, Stats: dashboardapi.NewClickHouseStats(ch),
+		Keys: store, Accounts: store, Stats: dashboardapi.NewClickHouseStats(ch),
 		Segments: store, SegmentData: dashboardapi.NewClickHouseSegmentData(ch),
 		Automations: store, Campaigns: store, Settings: store,
 		Reports: dashboardapi.NewClickHouseReports(ch), BacktestEvents: dashboardapi.NewClickHouseBacktestEvents(ch),

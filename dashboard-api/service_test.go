@@ -18,11 +18,11 @@ import (
 
 type oneKey struct{ key, site string }
 
-func (k oneKey) SiteIDByAPIKey(_ context.Context, key string) (string, error) {
+func (k oneKey) APIKeyByToken(_ context.Context, key string) (controlplane.APIKey, error) {
 	if key == k.key {
-		return k.site, nil
+		return controlplane.APIKey{ID: "key-1", SiteID: k.site, Scope: controlplane.ScopeWrite}, nil
 	}
-	return "", controlplane.ErrNotFound
+	return controlplane.APIKey{}, controlplane.ErrNotFound
 }
 
 // slowStats answers after release is closed, and tells when a query started.
@@ -70,7 +70,7 @@ func (noSegments) Events(context.Context, EventsQuery) ([]segments.Event, error)
 // settings, report and backtest ones are present but never called here.
 func deps(keys APIKeys, st Stats) Deps {
 	return Deps{
-		Keys: keys, Stats: st, Segments: noSegments{}, SegmentData: noSegments{},
+		Keys: keys, Accounts: struct{ AccountStore }{}, Stats: st, Segments: noSegments{}, SegmentData: noSegments{},
 		Automations: struct{ AutomationStore }{}, Campaigns: struct{ CampaignStore }{}, Settings: struct{ SettingsStore }{},
 		Reports: struct{ Reports }{}, BacktestEvents: struct{ BacktestEvents }{},
 	}

@@ -35,6 +35,13 @@ const (
 	EventPushHeldOut EventType = "push_held_out"
 )
 
+// EventSubscriberErased is a control event, produced by the dashboard API
+// when a subscriber is erased: the segment evaluator drops the subscriber's
+// state and timers, the sink never stores it, the automations ignore it. It
+// carries only the site and subscriber ids, and is in neither list below (a
+// browser cannot send it, a segment rule cannot match it).
+const EventSubscriberErased EventType = "subscriber_erased"
+
 // BeaconEventTypes lists the types a browser may send, in a stable order.
 func BeaconEventTypes() []EventType {
 	return []EventType{

@@ -27,6 +27,9 @@ type Config struct {
 	BatchSize           int           // PUSHPIPE_SINK_BATCH_SIZE: rows per partition batch
 	BatchInterval       time.Duration // PUSHPIPE_SINK_BATCH_INTERVAL: longest a message waits for its insert
 	DrainTimeout        time.Duration // how long Run flushes and commits after its context ended (not an env key)
+	// RetentionInterval is PUSHPIPE_RETENTION_INTERVAL: time between passes of the per-site retention job
+	// (stream/internal/retention; needs Deps.Postgres), the first one interval after start; 0 turns it off.
+	RetentionInterval time.Duration
 }
 
 // Defaults.
@@ -38,6 +41,8 @@ const (
 	DefaultBatchSize        = 5000
 	DefaultBatchInterval    = 500 * time.Millisecond
 	DefaultDrainTimeout     = 10 * time.Second
+	// DefaultRetentionInterval is how often expired rows are deleted.
+	DefaultRetentionInterval = time.Hour
 )
 
 // Limits that Validate enforces.
@@ -46,6 +51,9 @@ const (
 	minBatchInterval = 10 * time.Millisecond
 	maxBatchInterval = 10 * time.Minute
 	maxSendRate      = 1_000_000
+
+	minRetentionInterval = time.Minute
+	maxRetentionInterval = 7 * 24 * time.Hour
 )
 
 // LoadConfig reads the stream keys from r; r collects unparsable values.
@@ -61,6 +69,7 @@ func LoadConfig(r *config.Reader) Config {
 		BatchSize:           r.Int("PUSHPIPE_SINK_BATCH_SIZE", DefaultBatchSize),
 		BatchInterval:       r.Duration("PUSHPIPE_SINK_BATCH_INTERVAL", DefaultBatchInterval),
 		DrainTimeout:        DefaultDrainTimeout,
+		RetentionInterval:   r.Duration("PUSHPIPE_RETENTION_INTERVAL", DefaultRetentionInterval),
 	}
 }
 
@@ -92,6 +101,10 @@ func (c Config) Validate() error {
 	if c.BatchInterval < minBatchInterval || c.BatchInterval > maxBatchInterval {
 		errs = append(errs, fmt.Errorf("PUSHPIPE_SINK_BATCH_INTERVAL: %s is out of range %s..%s",
 			c.BatchInterval, minBatchInterval, maxBatchInterval))
+	}
+	if ri := c.RetentionInterval; ri != 0 && (ri < minRetentionInterval || ri > maxRetentionInterval) {
+		errs = append(errs, fmt.Errorf("PUSHPIPE_RETENTION_INTERVAL: %s is out of range %s..%s (or 0: off)",
+			ri, minRetentionInterval, maxRetentionInterval))
 	}
 	if c.DrainTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("drain timeout: %s must be positive", c.DrainTimeout))

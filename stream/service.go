@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pushpipe/pushpipe/internal/kafkax"
 	"github.com/pushpipe/pushpipe/schemas"
 	"github.com/pushpipe/pushpipe/stream/internal/automate"
+	"github.com/pushpipe/pushpipe/stream/internal/retention"
 	"github.com/pushpipe/pushpipe/stream/internal/segrun"
 	"github.com/pushpipe/pushpipe/stream/internal/sink"
 )
@@ -29,6 +31,9 @@ type Deps struct {
 	// Automations is where automations, campaigns and scheduled sends live
 	// (*controlplane.Store); nil runs without automations and campaigns.
 	Automations automate.Store
+	// Postgres is the control plane, for the per-site retention periods
+	// (stream/internal/retention); nil runs without the retention job.
+	Postgres *pgxpool.Pool
 
 	wrapStore func(sink.Store) sink.Store // tests: intercept inserts
 }
@@ -60,6 +65,8 @@ type Service struct {
 
 	automations *automate.Runtime // nil without Deps.Automations
 	autoWriters []*kafka.Writer   // its push requests and held-out events
+
+	retention *retention.Job // nil without Deps.Postgres or with RetentionInterval 0
 }
 
 // groupReader is the sink's Consumer. Its *kafka.Reader is made by Run,
@@ -106,6 +113,11 @@ func New(cfg Config, deps Deps, log *slog.Logger) (*Service, error) {
 	}
 	if deps.Automations != nil {
 		s.newAutomations(deps, log)
+	}
+	if deps.Postgres != nil && cfg.RetentionInterval > 0 {
+		s.retention = retention.New(retention.Config{Interval: cfg.RetentionInterval}, retention.Deps{
+			Sites: retention.NewPostgres(deps.Postgres), ClickHouse: deps.ClickHouse,
+		}, log)
 	}
 	return s, nil
 }
@@ -156,6 +168,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 			return nil
 		})
+	}
+	if s.retention != nil {
+		g.Go(func() error { return s.retention.Run(gctx) })
 	}
 	err := g.Wait()
 	return errors.Join(err, s.close(s.cfg.DrainTimeout/4))

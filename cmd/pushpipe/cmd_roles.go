@@ -90,7 +90,7 @@ func streamRole(r *config.Reader) roleSpec {
 			return nil, nil, err
 		}
 		store := controlplane.NewStore(db, nil)
-		deps := stream.Deps{ClickHouse: ch, Brokers: c.Kafka, Segments: store, Automations: store}
+		deps := stream.Deps{ClickHouse: ch, Brokers: c.Kafka, Segments: store, Automations: store, Postgres: db}
 		svc, err := stream.New(cfg, deps, log) // svc.Run closes ch
 		if err != nil {
 			_ = ch.Close()
@@ -103,6 +103,7 @@ func streamRole(r *config.Reader) roleSpec {
 
 func apiRole(r *config.Reader) roleSpec {
 	cfg := dashboardapi.LoadConfig(r)
+	eventsTopic := r.String(config.EnvEventsTopic, schemas.TopicEvents) // where an erasure tells the stream role
 	return roleSpec{validate: cfg.Validate, build: func(ctx context.Context, c common, log *slog.Logger) (runner, func(), error) {
 		db, err := c.openPostgres(ctx)
 		if err != nil {
@@ -113,16 +114,26 @@ func apiRole(r *config.Reader) roleSpec {
 			db.Close()
 			return nil, nil, err
 		}
-		cleanup := func() { _ = ch.Close(); db.Close() }
-		store := controlplane.NewStore(db, nil)
+		events := kafkax.NewWriter(kafkax.WriterConfig{Brokers: c.Kafka, Topic: eventsTopic}, log)
+		cleanup := func() { _ = events.Close(); _ = ch.Close(); db.Close() }
+		var key *controlplane.MasterKey // creating sites seals their VAPID keys; without it that is refused
+		if c.MasterKey != "" {
+			if key, err = c.masterKey(); err != nil {
+				cleanup()
+				return nil, nil, err
+			}
+		}
+		store := controlplane.NewStore(db, key)
 		svc, err := dashboardapi.New(cfg, dashboardapi.Deps{
 			Keys:        store,
+			Accounts:    store,
 			Stats:       dashboardapi.NewClickHouseStats(ch),
 			Segments:    store,
 			SegmentData: dashboardapi.NewClickHouseSegmentData(ch),
 			// automations, campaigns, settings, reports and backtests
 			Automations: store, Campaigns: store, Settings: store,
 			Reports: dashboardapi.NewClickHouseReports(ch), BacktestEvents: dashboardapi.NewClickHouseBacktestEvents(ch),
+			Privacy: dashboardapi.NewPrivacy(db, ch, events, log),
 		}, log)
 		if err != nil {
 			cleanup()

@@ -14,10 +14,11 @@ import (
 	"github.com/pushpipe/pushpipe/segments"
 )
 
-// KeyLookup finds the site an API key belongs to. An unknown or revoked key
-// is an error wrapping controlplane.ErrNotFound. *controlplane.Store is one.
+// KeyLookup finds an API key (its site and scope) by its secret. An unknown
+// or revoked key is an error wrapping controlplane.ErrNotFound.
+// *controlplane.Store is one.
 type KeyLookup interface {
-	SiteIDByAPIKey(ctx context.Context, apiKey string) (string, error)
+	APIKeyByToken(ctx context.Context, apiKey string) (controlplane.APIKey, error)
 }
 
 // StatsQuerier answers analytics queries for one site. *stats.ClickHouse is one.
@@ -91,6 +92,13 @@ type Reports interface {
 // Deps are what the handlers need.
 type Deps struct {
 	Keys         KeyLookup
+	Sessions     Sessions // web sessions; nil: only API keys authenticate
+	Accounts     Accounts
+	Members      MemberStore
+	Sites        Sites
+	KeyAdmin     KeyAdmin
+	Audit        Auditor // nil: changes are not recorded (tests only)
+	Auth         AuthConfig
 	Stats        StatsQuerier
 	Segments     SegmentStore
 	SegmentData  SegmentData
@@ -99,7 +107,9 @@ type Deps struct {
 	Settings     SettingsStore
 	Reports      Reports
 	Backtests    backtest.Source // stored events for backtests; *backtest.ClickHouse is one
+	Privacy      Privacy         // subscriber export and erasure; nil: those routes answer 503
 	Log          *slog.Logger
 	Now          func() time.Time // default time.Now
 	QueryTimeout time.Duration    // bound on one request's storage queries; default 30 s
+	OpenAPI      []byte           // the OpenAPI document served at /openapi.yaml; nil: 404
 }

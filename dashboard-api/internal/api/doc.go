@@ -19,7 +19,13 @@
 // no definition can reach another site's segment. Resources of another
 // site named under one's own path are 404, like unknown ids.
 //
-// Every route under /v1/sites/{site} is authorised the same way: the bearer
-// API key must belong to {site}. A key for another site gets 403 whether or
-// not {site} exists, so the API never tells one tenant about another.
+// Every route under /v1/sites/{site} is in one of three gin groups made in
+// routes.go, read, write and owner (middleware_auth.go): the principal is a
+// bearer API key (scope read or write) or a web session cookie (the
+// account's role on {site}: viewer, editor, owner). A key of another site,
+// or an account without a role on {site}, gets 403 whether or not {site}
+// exists, so the API never tells one tenant about another. Cookie sessions
+// must send their CSRF token on unsafe methods; API keys need none (they
+// are never sent by a browser on its own). Handlers name who made a change
+// with actor(c) and record it with h.audit.
 package api

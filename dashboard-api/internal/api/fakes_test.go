@@ -12,20 +12,27 @@ import (
 	"github.com/pushpipe/pushpipe/segments"
 )
 
-// fakeKeys maps API keys to site ids; err, when set, is what every lookup fails with.
+// fakeKeys maps API keys to site ids; their scope is write unless scopes
+// says otherwise; err, when set, is what every lookup fails with.
 type fakeKeys struct {
-	keys map[string]string
-	err  error
+	keys   map[string]string
+	scopes map[string]string
+	err    error
 }
 
-func (f fakeKeys) SiteIDByAPIKey(_ context.Context, key string) (string, error) {
+func (f fakeKeys) APIKeyByToken(_ context.Context, key string) (controlplane.APIKey, error) {
 	if f.err != nil {
-		return "", f.err
+		return controlplane.APIKey{}, f.err
 	}
-	if id, ok := f.keys[key]; ok {
-		return id, nil
+	id, ok := f.keys[key]
+	if !ok {
+		return controlplane.APIKey{}, fmt.Errorf("api key: %w", controlplane.ErrNotFound)
 	}
-	return "", fmt.Errorf("api key: %w", controlplane.ErrNotFound)
+	scope := f.scopes[key]
+	if scope == "" {
+		scope = controlplane.ScopeWrite
+	}
+	return controlplane.APIKey{ID: "id-" + key, SiteID: id, Name: key, Scope: scope}, nil
 }
 
 // fakeStats records the queries it gets and answers with resp, or err, or a

@@ -114,6 +114,7 @@ func (h *handlers) createAutomation(c *gin.Context) {
 		h.failure(c, err, nounAutomation)
 		return
 	}
+	h.audit(c, "automation.create", a.ID, gin.H{"name": a.Name, "status": a.Status, "version": a.Version})
 	c.Header("ETag", etag(a.Version))
 	c.Header("Location", "/v1/sites/"+a.SiteID+"/automations/"+a.ID)
 	c.PureJSON(http.StatusCreated, automationResponse(a))
@@ -148,6 +149,7 @@ func (h *handlers) updateAutomation(c *gin.Context) {
 		h.failure(c, err, nounAutomation)
 		return
 	}
+	h.audit(c, "automation.update", a.ID, gin.H{"name": a.Name, "status": a.Status, "version": a.Version})
 	c.Header("ETag", etag(a.Version))
 	c.PureJSON(http.StatusOK, automationResponse(a))
 }
@@ -160,6 +162,7 @@ func (h *handlers) deleteAutomation(c *gin.Context) {
 		h.failure(c, err, nounAutomation)
 		return
 	}
+	h.audit(c, "automation.delete", c.Param("id"), nil)
 	c.Status(http.StatusNoContent)
 }
 
@@ -180,6 +183,7 @@ func (h *handlers) setAutomationStatus(c *gin.Context) {
 		h.failure(c, err, nounAutomation)
 		return
 	}
+	h.audit(c, "automation.status", a.ID, gin.H{"status": a.Status})
 	c.Header("ETag", etag(a.Version))
 	c.PureJSON(http.StatusOK, automationResponse(a))
 }

@@ -123,6 +123,7 @@ func (h *handlers) createCampaign(c *gin.Context) {
 		h.failure(c, err, nounCampaign)
 		return
 	}
+	h.audit(c, "campaign.create", cp.ID, gin.H{"name": cp.Name, "status": cp.Status})
 	c.Header("Location", "/v1/sites/"+cp.SiteID+"/campaigns/"+cp.ID)
 	c.PureJSON(http.StatusCreated, campaignResponse(cp))
 }
@@ -154,6 +155,7 @@ func (h *handlers) updateCampaign(c *gin.Context) {
 		h.campaignStateFailure(ctx, c, err, "changed only while draft or scheduled")
 		return
 	}
+	h.audit(c, "campaign.update", cp.ID, gin.H{"name": cp.Name, "status": cp.Status})
 	c.PureJSON(http.StatusOK, campaignResponse(cp))
 }
 
@@ -165,21 +167,22 @@ func (h *handlers) deleteCampaign(c *gin.Context) {
 		h.campaignStateFailure(ctx, c, err, "deleted only while a draft; cancel it instead")
 		return
 	}
+	h.audit(c, "campaign.delete", c.Param("id"), nil)
 	c.Status(http.StatusNoContent)
 }
 
 // scheduleCampaign is POST .../campaigns/{id}/schedule: draft to scheduled.
 func (h *handlers) scheduleCampaign(c *gin.Context) {
-	h.campaignTransition(c, h.campaigns.ScheduleCampaign, "scheduled only from draft")
+	h.campaignTransition(c, "campaign.schedule", h.campaigns.ScheduleCampaign, "scheduled only from draft")
 }
 
 // cancelCampaign is POST .../campaigns/{id}/cancel: its pending pushes are
 // cancelled too.
 func (h *handlers) cancelCampaign(c *gin.Context) {
-	h.campaignTransition(c, h.campaigns.CancelCampaign, "cancelled only before it is done")
+	h.campaignTransition(c, "campaign.cancel", h.campaigns.CancelCampaign, "cancelled only before it is done")
 }
 
-func (h *handlers) campaignTransition(c *gin.Context, change func(context.Context, string, string) (controlplane.Campaign, error), rule string) {
+func (h *handlers) campaignTransition(c *gin.Context, action string, change func(context.Context, string, string) (controlplane.Campaign, error), rule string) {
 	ctx, cancel := h.requestContext(c)
 	defer cancel()
 	cp, err := change(ctx, c.Param("site"), c.Param("id"))
@@ -187,6 +190,7 @@ func (h *handlers) campaignTransition(c *gin.Context, change func(context.Contex
 		h.campaignStateFailure(ctx, c, err, rule)
 		return
 	}
+	h.audit(c, action, cp.ID, gin.H{"status": cp.Status})
 	c.PureJSON(http.StatusOK, campaignResponse(cp))
 }
 

@@ -101,6 +101,7 @@ func (h *handlers) createSegment(c *gin.Context) {
 		h.storeFailure(c, err)
 		return
 	}
+	h.audit(c, "segment.create", seg.ID, gin.H{"name": seg.Name, "version": seg.Version})
 	c.Header("ETag", etag(seg.Version))
 	c.Header("Location", "/v1/sites/"+seg.SiteID+"/segments/"+seg.ID)
 	c.PureJSON(http.StatusCreated, segmentResponse(seg))
@@ -134,6 +135,7 @@ func (h *handlers) updateSegment(c *gin.Context) {
 		h.storeFailure(c, err)
 		return
 	}
+	h.audit(c, "segment.update", seg.ID, gin.H{"name": seg.Name, "version": seg.Version})
 	c.Header("ETag", etag(seg.Version))
 	c.PureJSON(http.StatusOK, segmentResponse(seg))
 }
@@ -166,6 +168,7 @@ func (h *handlers) deleteSegment(c *gin.Context) {
 		h.storeFailure(c, err)
 		return
 	}
+	h.audit(c, "segment.delete", id, nil)
 	c.Status(http.StatusNoContent)
 }
 

@@ -101,6 +101,7 @@ func (h *handlers) updateSettings(c *gin.Context) {
 		h.failure(c, err, "site")
 		return
 	}
+	h.audit(c, "settings.update", c.Param("site"), req)
 	c.PureJSON(http.StatusOK, settingsResponse(next))
 }
 

@@ -92,3 +92,97 @@ func TestForbiddenDoesNotRevealOtherSites(t *testing.T) {
 	require.Equal(t, existing.Body.String(), missing.Body.String())
 	require.Equal(t, existing.Body.String(), notUUID.Body.String())
 }
+
+// TestAccessLevels: every principal against a route of each access level.
+// Allowed requests reach the handler (which may refuse the empty body);
+// refused ones get 401 or 403 and change nothing.
+func TestAccessLevels(t *testing.T) {
+	w := newWorld(t, AuthConfig{})
+	owner, editor, viewer, other := w.login(w.owner), w.login(w.ed), w.login(w.view), w.login(w.other)
+	expiredTok, expiredCSRF := w.f.addSession(w.owner, fixedNow.Add(-time.Second))
+	expired := session{expiredTok, expiredCSRF}
+	segs := "/v1/sites/" + siteA + "/segments"
+	keys := "/v1/sites/" + siteA + "/keys"
+	settings := "/v1/sites/" + siteA + "/settings"
+	site := "/v1/sites/" + siteA
+	const ok = 0 // reaches the handler
+	tests := []struct {
+		name         string
+		method, path string
+		auth         auth
+		want         int
+		wantField    string
+	}{
+		{"unauthenticated read", "GET", segs, anonymous, 401, "Authorization"},
+		{"unauthenticated write", "POST", segs, anonymous, 401, "Authorization"},
+		{"unauthenticated owner", "GET", keys, anonymous, 401, "Authorization"},
+		{"unknown session", "GET", segs, withSession(session{"sess-nope", ""}, false), 401, "Cookie"},
+		{"expired session", "GET", segs, withSession(expired, true), 401, "Cookie"},
+		{"revoked or unknown key", "GET", segs, bearer("ppk_nope"), 401, "Authorization"},
+
+		{"viewer reads", "GET", segs, withSession(viewer, false), ok, ""},
+		{"viewer on write", "POST", segs, withSession(viewer, true), 403, "role"},
+		{"viewer on owner", "GET", keys, withSession(viewer, false), 403, "role"},
+		{"editor writes", "POST", segs, withSession(editor, true), ok, ""},
+		{"editor changes delivery settings", "PUT", settings, withSession(editor, true), ok, ""},
+		{"editor on owner", "GET", keys, withSession(editor, false), 403, "role"},
+		{"editor on site settings", "PUT", site, withSession(editor, true), 403, "role"},
+		{"owner on owner", "GET", keys, withSession(owner, false), ok, ""},
+		{"owner writes", "POST", segs, withSession(owner, true), ok, ""},
+
+		{"CSRF missing", "POST", segs, withSession(owner, false), 403, HeaderCSRF},
+		{"CSRF wrong", "POST", segs, withSession(session{owner.token, editor.csrf}, true), 403, HeaderCSRF},
+		{"CSRF not needed to read", "GET", keys, withSession(owner, false), ok, ""},
+
+		{"read key reads", "GET", segs, bearer(readKeyA), ok, ""},
+		{"read key on write", "POST", segs, bearer(readKeyA), 403, "Authorization"},
+		{"write key writes", "POST", segs, bearer(writeKeyA), ok, ""},
+		{"write key changes delivery settings", "PUT", settings, bearer(writeKeyA), ok, ""},
+		{"write key on owner route", "GET", keys, bearer(writeKeyA), 403, "Authorization"},
+		{"write key on site settings", "PUT", site, bearer(writeKeyA), 403, "Authorization"},
+		{"write key needs no CSRF", "POST", segs, bearer(writeKeyA), ok, ""},
+
+		{"session without a role on the site", "GET", segs, withSession(other, false), 403, "site"},
+		{"key of another site", "GET", segs, bearer(writeKeyB), 403, "site"},
+		{"owner of another site on owner route", "GET", keys, withSession(other, false), 403, "site"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := w.segs.n
+			rec := call(t, w.h, tt.method, tt.path, "", tt.auth)
+			if tt.want == ok {
+				require.NotContains(t, []int{401, 403}, rec.Code, rec.Body.String())
+				return
+			}
+			require.Equal(t, tt.want, rec.Code, rec.Body.String())
+			require.Equal(t, tt.wantField, problems(t, rec)[0].Field)
+			require.Equal(t, before, w.segs.n, "nothing changed")
+			if tt.want == 401 && tt.wantField == "Cookie" {
+				require.Contains(t, rec.Header().Get("Set-Cookie"), CookieSession+"=;", "the stale cookie is cleared")
+			}
+		})
+	}
+}
+
+// TestKeyKeepsEverythingButOwnerRoutes: a write key still creates,
+// updates and deletes segments, as it did before accounts existed.
+func TestKeyKeepsEverythingButOwnerRoutes(t *testing.T) {
+	w := newWorld(t, AuthConfig{})
+	segs := "/v1/sites/" + siteA + "/segments"
+	rec := call(t, w.h, "POST", segs, `{"name":"buyers","text":"inactive within 30d"}`, bearer(writeKeyA))
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	id := decodeAs[SegmentResponse](t, rec).ID
+	rec = call(t, w.h, "PUT", segs+"/"+id, `{"name":"buyers 2","text":"inactive within 30d"}`, bearer(writeKeyA))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	rec = call(t, w.h, "DELETE", segs+"/"+id, "", bearer(writeKeyA))
+	require.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+
+	var actions []string
+	for _, e := range w.f.entries() {
+		require.Equal(t, siteA, e.SiteID)
+		require.Equal(t, "key:"+w.f.secrets[writeKeyA], e.Actor)
+		require.Equal(t, id, e.Target)
+		actions = append(actions, e.Action)
+	}
+	require.Equal(t, []string{"segment.create", "segment.update", "segment.delete"}, actions, "every change is audited")
+}

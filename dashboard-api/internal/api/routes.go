@@ -45,48 +45,82 @@ func NewRouter(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode) // no debug banner; the mode is process-wide and idempotent
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
+	_ = e.SetTrustedProxies(nil) // the client address is the peer's: X-Forwarded-For cannot dodge rate limits
 	e.Use(httpx.Recover(h.log, ctxAuthSite, func(c *gin.Context) {
 		refuse(c, http.StatusInternalServerError, Problem{"", "internal error"})
 	}), httpx.AccessLog(h.log, ctxAuthSite, true), limitBody(maxBody))
 	e.GET(PathHealthz, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET(PathOpenAPI, serveOpenAPI(d.OpenAPI))
+	registerUI(e, h)
 
-	site := e.Group("/v1/sites/:site", requireAPIKey(d.Keys), requireSite())
-	site.GET("/stats/overview", h.overview)
-	site.GET("/segments", h.listSegments)
-	site.POST("/segments", h.createSegment)
-	site.POST("/segments/preview", h.previewSegment)
-	site.GET("/segments/:id", h.getSegment)
-	site.PUT("/segments/:id", h.updateSegment)
-	site.DELETE("/segments/:id", h.deleteSegment)
-	site.GET("/segments/:id/members", h.segmentMembers)
-	site.GET("/segments/:id/explain", h.explainSegment)
-
-	site.GET("/automations", h.listAutomations)
-	site.POST("/automations", h.createAutomation)
-	site.POST("/automations/backtest", h.backtestDefinition)
-	site.GET("/automations/:id", h.getAutomation)
-	site.PUT("/automations/:id", h.updateAutomation)
-	site.DELETE("/automations/:id", h.deleteAutomation)
-	site.POST("/automations/:id/status", h.setAutomationStatus)
-	site.GET("/automations/:id/versions/:version", h.automationVersion)
-	site.POST("/automations/:id/backtest", h.backtestAutomation)
-
-	site.GET("/campaigns", h.listCampaigns)
-	site.POST("/campaigns", h.createCampaign)
-	site.GET("/campaigns/:id", h.getCampaign)
-	site.PUT("/campaigns/:id", h.updateCampaign)
-	site.DELETE("/campaigns/:id", h.deleteCampaign)
-	site.POST("/campaigns/:id/schedule", h.scheduleCampaign)
-	site.POST("/campaigns/:id/cancel", h.cancelCampaign)
-	site.GET("/campaigns/:id/progress", h.campaignProgress)
-
-	site.GET("/settings", h.getSettings)
-	site.PUT("/settings", h.updateSettings)
-	site.GET("/reports/attribution", h.attribution)
+	h.registerAccountRoutes(e.Group("/v1"))
+	site := e.Group("/v1/sites/:site", h.authenticate(), rateLimit(h.limit, byPrincipal), h.requireSite())
+	read, write, owner := site.Group("", requireAccess(accessRead)), site.Group("", requireAccess(accessWrite)), site.Group("", requireAccess(accessOwner))
+	registerSiteRoutes(read, write, owner, h)
+	registerTenancy(read, write, owner, h)
+	registerPrivacy(read, write, owner, h)
+	registerDashboards(read, write, owner, h)
 
 	e.NoRoute(func(c *gin.Context) { refuse(c, http.StatusNotFound, Problem{"", "no such route"}) })
 	e.NoMethod(func(c *gin.Context) { refuse(c, http.StatusMethodNotAllowed, Problem{"", "method not allowed"}) })
 	return e
+}
+
+// registerSiteRoutes registers the routes of segments, automations,
+// campaigns, settings and reports in the access groups.
+func registerSiteRoutes(read, write, _ *gin.RouterGroup, h *handlers) {
+	read.GET("/stats/overview", h.overview)
+	read.GET("/segments", h.listSegments)
+	write.POST("/segments", h.createSegment)
+	read.POST("/segments/preview", h.previewSegment)
+	read.GET("/segments/:id", h.getSegment)
+	write.PUT("/segments/:id", h.updateSegment)
+	write.DELETE("/segments/:id", h.deleteSegment)
+	read.GET("/segments/:id/members", h.segmentMembers)
+	read.GET("/segments/:id/explain", h.explainSegment)
+
+	read.GET("/automations", h.listAutomations)
+	write.POST("/automations", h.createAutomation)
+	read.POST("/automations/backtest", h.backtestDefinition)
+	read.GET("/automations/:id", h.getAutomation)
+	write.PUT("/automations/:id", h.updateAutomation)
+	write.DELETE("/automations/:id", h.deleteAutomation)
+	write.POST("/automations/:id/status", h.setAutomationStatus)
+	read.GET("/automations/:id/versions/:version", h.automationVersion)
+	read.POST("/automations/:id/backtest", h.backtestAutomation)
+
+	read.GET("/campaigns", h.listCampaigns)
+	write.POST("/campaigns", h.createCampaign)
+	read.GET("/campaigns/:id", h.getCampaign)
+	write.PUT("/campaigns/:id", h.updateCampaign)
+	write.DELETE("/campaigns/:id", h.deleteCampaign)
+	write.POST("/campaigns/:id/schedule", h.scheduleCampaign)
+	write.POST("/campaigns/:id/cancel", h.cancelCampaign)
+	read.GET("/campaigns/:id/progress", h.campaignProgress)
+
+	read.GET("/settings", h.getSettings)
+	write.PUT("/settings", h.updateSettings)
+	read.GET("/reports/attribution", h.attribution)
+}
+
+// registerTenancy registers the routes of the site itself, its API keys,
+// members and invitations, and its audit log.
+func registerTenancy(read, _, owner *gin.RouterGroup, h *handlers) {
+	read.GET("", h.getSite)
+	owner.PUT("", h.updateSite)
+	read.GET("/snippet", h.getSnippet)
+
+	owner.GET("/keys", h.listKeys)
+	owner.POST("/keys", h.createKey)
+	owner.DELETE("/keys/:id", h.revokeKey)
+
+	owner.GET("/members", h.listMembers)
+	owner.PUT("/members/:account", h.setRole)
+	owner.DELETE("/members/:account", h.removeMember)
+	owner.POST("/invitations", h.invite)
+	owner.DELETE("/invitations/:id", h.deleteInvitation)
+
+	owner.GET("/audit", h.auditLog)
 }
 
 // handlers holds what the route handlers share.
@@ -99,6 +133,17 @@ type handlers struct {
 	settings     SettingsStore
 	reports      Reports
 	backtests    backtest.Source
+	keys         KeyLookup
+	sessions     Sessions
+	accounts     Accounts
+	members      MemberStore
+	sites        Sites
+	keyAdmin     KeyAdmin
+	auditor      Auditor
+	privacy      Privacy
+	auth         AuthConfig
+	limit        *limiter // per principal
+	authLimit    *limiter // per client address, on sign-up, log-in and reset
 	log          *slog.Logger
 	now          func() time.Time
 	queryTimeout time.Duration
@@ -109,6 +154,8 @@ func newHandlers(d Deps) *handlers {
 		stats: d.Stats, segments: d.Segments, data: d.SegmentData,
 		automations: d.Automations, campaigns: d.Campaigns, settings: d.Settings, reports: d.Reports, backtests: d.Backtests,
 		log: d.Log, now: d.Now, queryTimeout: d.QueryTimeout,
+		keys: d.Keys, sessions: d.Sessions, accounts: d.Accounts, members: d.Members, sites: d.Sites,
+		keyAdmin: d.KeyAdmin, auditor: d.Audit, privacy: d.Privacy, auth: d.Auth.withDefaults(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -119,5 +166,7 @@ func newHandlers(d Deps) *handlers {
 	if h.queryTimeout <= 0 {
 		h.queryTimeout = 30 * time.Second
 	}
+	h.limit = newLimiter(h.auth.RatePerMinute, h.auth.RateBurst, h.now)
+	h.authLimit = newLimiter(h.auth.AuthRatePerMinute, h.auth.AuthRateBurst, h.now)
 	return h
 }

@@ -116,10 +116,10 @@ func TestAssembleZeroFills(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2025, 5, d, 0, 0, 0, 0, time.UTC) }
 	q := OverviewQuery{Location: time.UTC, Buckets: []time.Time{day(1), day(2), day(3)}}
 	ov := assemble(q, []typeCount{
-		{day(1), "page_view", 4},
-		{day(3), "page_view", 1},
-		{day(3), "subscribed", 2},
-		{day(4), "page_view", 7}, // a bucket the list lacks is kept, in order
+		{day(1), "page_view", 4, 0},
+		{day(3), "page_view", 1, 0},
+		{day(3), "subscribed", 2, 0},
+		{day(4), "page_view", 7, 0}, // a bucket the list lacks is kept, in order
 	})
 	require.Equal(t, map[string]uint64{"page_view": 12, "subscribed": 2}, ov.Totals)
 	require.Len(t, ov.Series, 4)

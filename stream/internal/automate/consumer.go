@@ -130,6 +130,9 @@ func (r *Runtime) handleBatch(ctx context.Context, msgs []kafka.Message) error {
 		if !ok {
 			continue // undecodable: the sink dead-letters it
 		}
+		if e.Type == schemas.EventSubscriberErased {
+			continue // a control event: triggers nothing (the API deleted the subscriber's rows)
+		}
 		r.saw(e.SiteID)
 		r.fresh.add(&e, r.now())
 		starts, cancels := r.catalog.upTo(ctx, e.ServerTime).triggered(&e)

@@ -89,6 +89,9 @@ func (o *owner) handle(m kafka.Message) {
 	if err := json.Unmarshal(m.Value, &e); err != nil || e.SiteID == "" || e.SubscriberID == "" {
 		return // the sink dead-letters it
 	}
+	if o.erase(&e) {
+		return
+	}
 	site := o.sites[e.SiteID]
 	if site == nil || !segments.Evaluated(string(e.Type)) || o.dedup.repeat(e.EventID) {
 		return

@@ -207,7 +207,7 @@ func (o *owner) rebuild(ctx context.Context, snap *snapshot, changed []string) e
 func (o *owner) replayGap(ctx context.Context, rebuilt map[string]*siteState, from, to int64) error {
 	return o.rt.tail.Scan(ctx, o.part, from, to, func(value []byte) {
 		var e schemas.Event
-		if json.Unmarshal(value, &e) != nil || !segments.Evaluated(string(e.Type)) {
+		if json.Unmarshal(value, &e) != nil || o.replayErase(rebuilt, &e) || !segments.Evaluated(string(e.Type)) {
 			return
 		}
 		if _, ok := rebuilt[e.SiteID]; !ok {

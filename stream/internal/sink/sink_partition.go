@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/pushpipe/pushpipe/schemas"
 )
 
 type partKey struct {
@@ -153,6 +155,9 @@ func (p *partition) prune(watermark, next int64) (stored int) {
 // dead-letter topic before going on.
 func (s *Sink) add(ctx context.Context, p *partition, m kafka.Message) error {
 	row, reason := decode(m.Value)
+	if reason == "" && row.Event.Type == schemas.EventSubscriberErased {
+		return nil // a control event: storing it would make the erased subscriber appear again
+	}
 	if reason == "" {
 		if p.seen.has(row.ID) {
 			s.stats.duplicates.Add(1)
