@@ -30,9 +30,10 @@ dev-down: build
 dev-status: build
 	$(BIN) dev status
 
-## run: fetch and start the stack, migrate, create a demo site, run every role in one process.
+## run: fetch and start the stack, migrate, create a demo account and site, run every role in one
+## process (cookies without the Secure flag: the page is served over plain http on localhost).
 run: dev-up
-	@$(DEVENV) && exec $(BIN) demo --state $(DEV)/demo-site.json
+	@$(DEVENV) && PUSHPIPE_API_INSECURE_COOKIES=$${PUSHPIPE_API_INSECURE_COOKIES:-true} exec $(BIN) demo --state $(DEV)/demo-site.json
 
 ## test: start the stack, then run unit, integration and end-to-end tests:
 ## vet, the JavaScript unit tests, every Go package, then the browser suite
