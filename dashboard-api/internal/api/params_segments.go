@@ -61,6 +61,14 @@ func decodeBody(c *gin.Context, v any) bool {
 	case len(bytes.TrimSpace(body)) == 0:
 		refuse(c, http.StatusBadRequest, Problem{"", "missing body: send a JSON object"})
 		return false
+	case !utf8.Valid(body):
+		// encoding/json would quietly turn the bad bytes into U+FFFD.
+		refuse(c, http.StatusBadRequest, Problem{"", "the body is not valid UTF-8"})
+		return false
+	case bytes.IndexByte(body, 0) >= 0 || bytes.Contains(body, []byte(`\u0000`)):
+		// No stored text may hold a NUL (Postgres refuses it).
+		refuse(c, http.StatusBadRequest, Problem{"", "the body contains a NUL character (\\u0000)"})
+		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

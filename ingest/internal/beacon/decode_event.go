@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 
 	"github.com/pushpipe/pushpipe/schemas"
 )
@@ -41,6 +42,9 @@ func DecodeEvent(index int, raw json.RawMessage) (Event, []Problem) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return Event{}, []Problem{{Index: index, Problem: "must be a JSON object"}}
+	}
+	if !utf8.Valid(raw) { // encoding/json would quietly store U+FFFD instead
+		return Event{}, []Problem{{Index: index, Problem: "is not valid UTF-8"}}
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
