@@ -177,7 +177,7 @@ func TestSecuritySlowClient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
 
 	var d net.Dialer
 	conn, err := d.DialContext(t.Context(), "tcp", ln.Addr().String())
