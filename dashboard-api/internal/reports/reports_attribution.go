@@ -193,9 +193,14 @@ func (c *ClickHouse) exposures(ctx context.Context, q AttributionQuery, g groupi
 	})
 }
 
-// pushMeta is the campaign, automation, step and variant of every clicked
-// push, from its push_sent event (falling back to the click's own ids), and
-// clicks is the site's clicks from one window before the range to its end.
+// clicksWithMeta: clicks is the site's clicks from one window before the
+// range to its end, meta the campaign, automation, step and variant of every
+// clicked push from its push_sent (push_sent_meta, migration 0006: the
+// push_sent events by push id, without the props map), and attributed the
+// clicks with them (falling back to the click's own ids; any one row of the
+// push, as a row may be stored twice: see the migration). The push_sent is
+// looked up by push id alone, at any time, as on the events: in push id
+// order a time bound would skip nothing.
 const clicksWithMeta = `WITH clicks AS (
 		SELECT subscriber_id, toUnixTimestamp64Milli(time) AS ms, push_id, campaign_id AS cc, automation_id AS ca
 		FROM events
@@ -203,14 +208,13 @@ const clicksWithMeta = `WITH clicks AS (
 		  AND time >= fromUnixTimestamp64Milli({from:Int64} - {window:Int64}, 'UTC')
 		  AND time < fromUnixTimestamp64Milli({to:Int64}, 'UTC')),
 	meta AS (
-		SELECT push_id, any(campaign_id) AS mc, any(automation_id) AS ma, any(props['step_id']) AS ms_, any(props['variant']) AS mv
-		FROM events
-		WHERE site_id = {site:String} AND type = {sent:String} AND push_id IN (SELECT push_id FROM clicks)
-		GROUP BY push_id),
+		SELECT push_id, campaign_id AS mc, automation_id AS ma, step_id AS ms_, variant AS mv
+		FROM push_sent_meta
+		WHERE site_id = {site:String} AND push_id IN (SELECT push_id FROM clicks)),
 	attributed AS (
 		SELECT clicks.subscriber_id AS subscriber_id, clicks.ms AS ms, clicks.push_id AS push_id,
 			if(meta.mc != '', meta.mc, clicks.cc) AS c, if(meta.ma != '', meta.ma, clicks.ca) AS a, meta.ms_ AS s, meta.mv AS v
-		FROM clicks LEFT JOIN meta ON meta.push_id = clicks.push_id)
+		FROM clicks ANY LEFT JOIN meta ON meta.push_id = clicks.push_id)
 	`
 
 // clicks counts the clicks in the range by the group of their push.

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
@@ -124,4 +125,25 @@ func TestCampaignCounts(t *testing.T) {
 	got, err := c.Campaign(t.Context(), CampaignQuery{SiteID: site, CampaignID: "C1", Since: t0})
 	require.NoError(t, err)
 	require.Equal(t, CampaignCounts{Sent: 2, Failed: 1, Delivered: 1, Clicked: 1}, got)
+}
+
+// A push stored twice in push_sent_meta (the migration's backfill beside its
+// view, or run again) still gives its click and conversion once.
+func TestAttributionCountsAPushStoredTwiceOnce(t *testing.T) {
+	c := NewClickHouse(testdb.ClickHouse(t))
+	site := uuid.NewString()
+	t0 := time.Date(2025, 7, 1, 10, 0, 0, 0, time.UTC)
+	insert(t, c, site, []ev{
+		{sub: "s1", typ: typeSent, at: t0, push: "p1", camp: "C1", variant: "B"},
+		{sub: "s1", typ: typeClicked, at: t0.Add(time.Hour), push: "p1", camp: "C1"},
+		{sub: "s1", typ: typeConverted, at: t0.Add(2 * time.Hour), revenue: 4},
+	})
+	require.NoError(t, c.conn.Exec(t.Context(), `INSERT INTO push_sent_meta SELECT * FROM push_sent_meta WHERE site_id = {site:String}`,
+		clickhouse.Named("site", site)))
+	rows, err := c.Attribution(t.Context(), AttributionQuery{SiteID: site, From: t0, To: t0.Add(24 * time.Hour), Window: 24 * time.Hour, By: ByVariant})
+	require.NoError(t, err)
+	require.Equal(t, []Row{{
+		Key: Key{CampaignID: "C1", Variant: "B"}, PushesSent: 1, Recipients: 1, RecipientsConverted: 1, Clicks: 1,
+		ConversionsTotal: 1, ConversionsUnique: 1, Revenue: 4,
+	}}, rows)
 }

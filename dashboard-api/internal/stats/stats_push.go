@@ -46,8 +46,9 @@ type PushRow struct {
 // step and variant; the browser's (delivered, clicked, closed) only the push
 // id and the campaign or automation, so they take the step and variant of
 // the push_sent of the same push id (sent at most 30 days before the
-// range): grouped by push id in one pass, no join. The two queries run
-// concurrently.
+// range), looked up in push_sent_meta (push id order, no props map) rather
+// than by grouping every push event of the site by push id: at 10 M events
+// that was ~3x the time. The two queries run concurrently.
 func (c *ClickHouse) PushPerformance(ctx context.Context, q PushQuery) ([]PushRow, error) {
 	g, ok := pushGroups[q.Kind]
 	if !ok {
@@ -97,24 +98,27 @@ func senderCounts(cols, filter string) string {
 	GROUP BY k_c, k_a, k_s, k_v, r`
 }
 
-// browserCounts is the query of the browser's events, by push: the push's
-// step and variant from its push_sent, its events in the range counted.
+// browserCounts is the query of the browser's events: each in the range
+// counted by the group of its push, the step and variant from the push's
+// push_sent (sent at most 30 days before the range) in push_sent_meta
+// (migration 0006: the push_sent events by push id, without the props
+// map), any one of its rows.
 func browserCounts(cols, filter string) string {
-	const in = ` AND time >= {from:DateTime64(3)}`
-	return `SELECT ` + cols + `, '' AS r, toUInt64(0), sum(d), sum(k), sum(x), toUInt64(0)
+	return `SELECT ` + cols + `, '' AS r, toUInt64(0), countIf(type = 'push_delivered'), countIf(type = 'push_clicked'),
+		countIf(type = 'push_closed'), toUInt64(0)
 	FROM (
-		SELECT push_id, any(campaign_id) AS c, any(automation_id) AS a, anyIf(ps, type = 'push_sent') AS s, anyIf(pv, type = 'push_sent') AS v,
-			countIf(type = 'push_delivered'` + in + `) AS d, countIf(type = 'push_clicked'` + in + `) AS k,
-			countIf(type = 'push_closed'` + in + `) AS x
+		SELECT b.type AS type, b.campaign_id AS c, b.automation_id AS a, m.step_id AS s, m.variant AS v
 		FROM (
-			SELECT push_id, campaign_id, automation_id, type, time,
-				if(type = 'push_sent', props['step_id'], '') AS ps, if(type = 'push_sent', props['variant'], '') AS pv
+			SELECT push_id, type, campaign_id, automation_id
 			FROM events
 			WHERE ` + pushWhere + ` AND ` + filter + ` AND push_id != ''
-			  AND type IN ('push_sent', 'push_delivered', 'push_clicked', 'push_closed')
-			  AND time >= {from:DateTime64(3)} - INTERVAL 30 DAY AND time < {to:DateTime64(3)})
-		GROUP BY push_id
-		HAVING d + k + x > 0)
+			  AND type IN ('push_delivered', 'push_clicked', 'push_closed')
+			  AND time >= {from:DateTime64(3)} AND time < {to:DateTime64(3)}) AS b
+		ANY LEFT JOIN (
+			SELECT push_id, step_id, variant
+			FROM push_sent_meta
+			WHERE ` + pushWhere + ` AND ` + filter + `
+			  AND time >= {from:DateTime64(3)} - INTERVAL 30 DAY AND time < {to:DateTime64(3)}) AS m ON m.push_id = b.push_id)
 	GROUP BY k_c, k_a, k_s, k_v`
 }
 

@@ -45,13 +45,17 @@ type Job struct {
 type expiring struct {
 	table  string
 	column string
-	hourly bool // rows are whole hours: one expires when its hour has ended before the cutoff
+	// bound is the cutoff as the column's grain: a rollup row of a whole
+	// hour or day expires when that hour or day ended before the cutoff.
+	bound string
 }
 
 var tables = []expiring{
-	{"events", "time", false},
-	{"segment_history", "time", false},
-	{"events_hourly", "hour", true},
+	{"events", "time", "?"},
+	{"segment_history", "time", "?"},
+	{"push_sent_meta", "time", "?"},
+	{"events_hourly", "hour", "toStartOfHour(?)"},
+	{"events_daily_uniq", "day", "toDate(?)"},
 }
 
 // New returns the job.
@@ -126,11 +130,7 @@ func (j *Job) expire(ctx context.Context, site string, cutoff time.Time, present
 		if !present[t.table] {
 			continue
 		}
-		bound := "?"
-		if t.hourly {
-			bound = "toStartOfHour(?)"
-		}
-		where := " WHERE site_id = ? AND " + t.column + " < " + bound
+		where := " WHERE site_id = ? AND " + t.column + " < " + t.bound
 		var n uint64
 		if err := j.deps.ClickHouse.QueryRow(ctx, "SELECT count() FROM "+t.table+where, site, cutoff).Scan(&n); err != nil {
 			return deleted, fmt.Errorf("count expired %s rows: %w", t.table, err)
