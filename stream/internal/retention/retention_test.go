@@ -63,7 +63,7 @@ func TestPassDeletesOnlyTheSitesExpiredRows(t *testing.T) {
 
 	report, err := job.Pass(t.Context())
 	require.NoError(t, err)
-	require.Equal(t, Report{a: {"events": 2, "segment_history": 1, "events_hourly": 2}}, report)
+	require.Equal(t, Report{a: {"events": 2, "segment_history": 1, "events_hourly": 2, "events_daily_uniq": 2}}, report)
 
 	cutoff := now.Add(-3 * 24 * time.Hour)
 	for _, tc := range []struct {
