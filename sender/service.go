@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -170,6 +171,7 @@ const heldPerSlot = 8
 // only while they run.
 func (s *Service) fetchLoop(ctx, work context.Context, reader *kafka.Reader, commits *committer, wg *sync.WaitGroup) error {
 	slots := make(chan struct{}, s.cfg.Concurrency*heldPerSlot)
+	failures := 0
 	for {
 		select {
 		case slots <- struct{}{}:
@@ -179,10 +181,28 @@ func (s *Service) fetchLoop(ctx, work context.Context, reader *kafka.Reader, com
 		msg, err := reader.FetchMessage(ctx)
 		if err != nil {
 			<-slots
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil:
 				return nil //nolint:nilerr // the fetch was cut short by the stop: not a failure
+			case errors.Is(err, io.EOF):
+				return fmt.Errorf("fetch push request: %w", err) // the reader was closed
 			}
-			return fmt.Errorf("fetch push request: %w", err)
+			// Kafka unreachable (a broker restart): kafka-go reconnects,
+			// so wait and fetch again rather than end the role.
+			failures++
+			if failures == 1 || failures%30 == 0 {
+				s.log.Warn("fetching push requests failed; retrying", "attempts", failures, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(min(time.Duration(failures)*200*time.Millisecond, 2*time.Second)):
+			}
+			continue
+		}
+		if failures > 0 {
+			s.log.Info("fetching push requests again", "after_attempts", failures)
+			failures = 0
 		}
 		commits.track(msg)
 		wg.Add(1)

@@ -173,6 +173,7 @@ func (run *chaosRun) prepare(ctx context.Context) error {
 func (run *chaosRun) underLoad(ctx context.Context) (chaosResult, error) {
 	var res chaosResult
 	load := run.startLoad(ctx)
+	defer load.stop() // on an early return; finish stops it otherwise
 	autoCtx, stopAuto := context.WithCancel(ctx)
 	defer stopAuto()
 	autoDone := run.auto.start(autoCtx, run.er)

@@ -44,7 +44,14 @@ type catalog struct {
 	now     func() time.Time
 	current atomic.Pointer[snapshot]
 	mu      sync.Mutex // serialises refreshes (the poller's and the consumer's)
+	// failedAt (Unix ns) is when the consumer's last catch-up refresh
+	// failed: while Postgres is down it tries again at most every
+	// catchUpRetry, not on every event.
+	failedAt atomic.Int64
 }
+
+// catchUpRetry is how often the consumer tries a failed catch-up again.
+const catchUpRetry = time.Second
 
 func newCatalog(defs Definitions, log *slog.Logger, now func() time.Time) *catalog {
 	c := &catalog{defs: defs, log: log, now: now}
@@ -147,8 +154,12 @@ func (c *catalog) upTo(ctx context.Context, at time.Time) *snapshot {
 			return snap
 		}
 	}
+	if c.now().Sub(time.Unix(0, c.failedAt.Load())) < catchUpRetry {
+		return snap // Postgres failed a moment ago: carry on with what is known
+	}
 	if err := c.refresh(ctx); err != nil && ctx.Err() == nil {
-		c.log.Warn("automation definitions not refreshed", "err", err)
+		c.failedAt.Store(c.now().UnixNano())
+		c.log.Warn("automation definitions not refreshed; triggering with the definitions known", "err", err)
 	}
 	return c.load()
 }
