@@ -43,6 +43,7 @@ func commands() map[string]command {
 		"bench-segments-latency": {"measure event-to-segment_entered latency under steady load", cmdBenchSegmentsLatency},
 		"e2e-automations":        {"automations and campaigns end to end through separate processes", cmdE2EAutomations},
 		"chaos":                  {"kill -9 each component in turn under load; exactly-once and no double sends checked", cmdChaos},
+		"api-fuzz":               {"schemathesis against the dashboard API's OpenAPI document, authenticated", cmdAPIFuzz},
 	}
 }
 
