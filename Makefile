@@ -10,7 +10,7 @@ GOLANGCI_VER := v2.15.0
 # The dev stack's addresses (pushpipe dev env prints them) and a dev-only master key.
 DEVENV        = eval "$$($(BIN) dev env)" && export PUSHPIPE_MASTER_KEY="$$(cat $(DEV)/master.key)"
 
-.PHONY: all build run test test-unit fuzz test-browser smoke e2e-automations bench-ingest bench-sender bench-segments segments-equivalence lint dev-up dev-down dev-status clean
+.PHONY: all build run test test-unit fuzz bench bench-sink bench-restore test-browser smoke e2e-automations bench-ingest bench-sender bench-segments segments-equivalence lint dev-up dev-down dev-status clean
 
 all: build
 
@@ -199,6 +199,38 @@ bench-dashboard: dev-up
 	@mkdir -p $(DEV); log=$$(mktemp $(DEV)/bench-dashboard.XXXXXX); \
 	( $(DEVENV) && PUSHPIPE_BENCH_DASHBOARD=1 $(GO) test -run '^TestBenchDashboard$$' -count=1 -timeout 60m -v ./dashboard-api/internal/stats/ ) > $$log 2>&1 || { cat $$log; mv $$log $(DEV)/bench-dashboard.log; exit 1; }; \
 	mv $$log $(DEV)/bench-dashboard.log; grep -E '^dashboard-(query|bench): ' $(DEV)/bench-dashboard.log
+
+## bench-sink: the stream sink end to end (events on a topic → stored) against a bare
+## clickhouse-go batch insert of the same rows, same run. Last line `sink-bench: …`.
+bench-sink: dev-up
+	@mkdir -p $(DEV)
+	@$(DEVENV) && PUSHPIPE_BENCH_SINK=1 $(GO) test -run '^TestBenchSink$$' -count=1 -timeout 30m -v ./stream/ > $(DEV)/bench-sink.log 2>&1 || { tail -n 40 $(DEV)/bench-sink.log; exit 1; }
+	@grep '^sink-bench: ' $(DEV)/bench-sink.log | tail -n 1
+
+## bench-restore: the segment evaluator's restore from ClickHouse against a bare scan, same run.
+bench-restore: dev-up
+	@mkdir -p $(DEV)
+	@$(DEVENV) && PUSHPIPE_BENCH_RESTORE=1 $(GO) test -run '^TestBenchRestore$$' -count=1 -timeout 30m -v ./stream/internal/segrun/ > $(DEV)/bench-restore.log 2>&1 || { tail -n 40 $(DEV)/bench-restore.log; exit 1; }
+	@grep '^restore-detail: ' $(DEV)/bench-restore.log | tail -n 1
+
+## bench: every benchmark in turn, each beside its reference of the same run (ingest, sender,
+## segments, sink, restore, event → push, dashboard queries), then the section "Latest make
+## bench" of docs/BENCHMARKS.md is rewritten with their summary lines and the machine.
+BENCH_TARGETS = bench-ingest bench-sender bench-segments bench-sink bench-restore e2e-automations bench-dashboard
+bench: dev-up
+	@mkdir -p $(DEV); out=$(DEV)/bench-all.txt; : > $$out; status=0; \
+	for t in $(BENCH_TARGETS); do echo "bench: $$t"; \
+		$(MAKE) --no-print-directory $$t > $(DEV)/bench-$$t.out 2>&1 || { status=1; echo "bench: $$t failed (see $(DEV)/bench-$$t.out)"; }; \
+		grep -E '^(ingest-bench|bench-ingest|sender|segments|sink-bench|restore-detail|automations|dashboard-bench)[a-z-]*: ' $(DEV)/bench-$$t.out | grep -v 'recorded in' | tail -n 1 | sed "s/^/- \`$$t\`: \`/; s/$$/\`/" >> $$out; \
+		tail -n 1 $(DEV)/bench-$$t.out; \
+	done; \
+	{ echo '<!-- make bench: begin -->'; echo '## Latest `make bench`'; echo; \
+	  echo "$$(date -u '+%Y-%m-%d %H:%M') UTC, $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB, $$($(GO) env GOVERSION); each line is the benchmark's own summary (its reference is in the sections below):"; echo; \
+	  cat $$out; echo '<!-- make bench: end -->'; } > $(DEV)/bench-section.md; \
+	awk -v sect=$(DEV)/bench-section.md 'BEGIN{while((getline l < sect)>0) s=s l "\n"} /<!-- make bench: begin -->/{printf "%s", s; skip=1; next} /<!-- make bench: end -->/{skip=0; next} !skip' docs/BENCHMARKS.md > $(DEV)/BENCHMARKS.md.new; \
+	grep -q 'make bench: begin' $(DEV)/BENCHMARKS.md.new || { head -n 5 docs/BENCHMARKS.md; echo; cat $(DEV)/bench-section.md; echo; tail -n +6 docs/BENCHMARKS.md; } > $(DEV)/BENCHMARKS.md.new2; \
+	[ -s $(DEV)/BENCHMARKS.md.new2 ] && mv $(DEV)/BENCHMARKS.md.new2 docs/BENCHMARKS.md || mv $(DEV)/BENCHMARKS.md.new docs/BENCHMARKS.md; rm -f $(DEV)/BENCHMARKS.md.new $(DEV)/BENCHMARKS.md.new2; \
+	echo "bench: docs/BENCHMARKS.md rewritten (section 'Latest make bench')"; exit $$status
 
 ## segments-equivalence: random worlds of events and rules stored in the real ClickHouse;
 ## the incremental evaluator must equal the compiled SQL at every (rule, subscriber, instant).
