@@ -222,7 +222,7 @@ bench: dev-up
 	for t in $(BENCH_TARGETS); do echo "bench: $$t"; \
 		$(MAKE) --no-print-directory $$t > $(DEV)/bench-$$t.out 2>&1 || { status=1; echo "bench: $$t failed (see $(DEV)/bench-$$t.out)"; }; \
 		grep -E '^(ingest-bench|bench-ingest|sender|segments|sink-bench|restore-detail|automations|dashboard-bench)[a-z-]*: ' $(DEV)/bench-$$t.out | grep -v 'recorded in' | tail -n 1 | sed "s/^/- \`$$t\`: \`/; s/$$/\`/" >> $$out; \
-		grep -E '^[a-z-]+: .*(reference|kafka-only|webpush-go|raw_p95|raw_clickhouse)' $(DEV)/bench-$$t.out | grep -v -e 'recorded in' -e '^sink-bench' -e '^restore-detail' | sed 's/^/  - reference: `/; s/$$/`/' >> $$out; \
+		grep -E '^[a-z-]+: .*(reference|kafka-only|webpush-go|raw_p95|raw_clickhouse)' $(DEV)/bench-$$t.out | grep -v -e 'recorded in' -e '^sink-bench' -e '^restore-detail' -e '^sender: ' -e 'offered=' | sed 's/^/  - reference: `/; s/$$/`/' >> $$out; \
 		tail -n 1 $(DEV)/bench-$$t.out; \
 	done; \
 	{ echo '<!-- make bench: begin -->'; echo '## Latest `make bench`'; echo; \
