@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -55,9 +54,6 @@ type Lookup interface {
 type ClickHouse struct {
 	conn driver.Conn
 	log  *slog.Logger
-
-	once     sync.Once
-	tzColumn bool // subscribers has the timezone column (migration 0004)
 }
 
 // NewClickHouse reads through conn; the caller owns conn.
@@ -65,32 +61,10 @@ func NewClickHouse(conn driver.Conn, log *slog.Logger) *ClickHouse {
 	return &ClickHouse{conn: conn, log: log.With("component", "automations")}
 }
 
-// hasTimezone reports whether subscribers has its timezone column; without
-// it every subscriber is in the site's default timezone.
-func (c *ClickHouse) hasTimezone(ctx context.Context) bool {
-	c.once.Do(func() {
-		var n uint64
-		err := c.conn.QueryRow(ctx, `SELECT count() FROM system.columns
-			WHERE database = currentDatabase() AND table = 'subscribers' AND name = 'timezone'`).Scan(&n)
-		c.tzColumn = err == nil && n > 0
-		if !c.tzColumn {
-			c.log.Warn("subscribers has no timezone column (ClickHouse migration 0004 not applied): every subscriber is in its site's default timezone", "err", err)
-		}
-	})
-	return c.tzColumn
-}
-
-func (c *ClickHouse) timezoneExpr(ctx context.Context) string {
-	if c.hasTimezone(ctx) {
-		return "timezone"
-	}
-	return "''"
-}
-
 // Subscribers implements Lookup.
 func (c *ClickHouse) Subscribers(ctx context.Context, site string, ids []string, attrs bool) (map[string]Subscriber, error) {
 	out := make(map[string]Subscriber, len(ids))
-	q := `SELECT subscriber_id, status, endpoint, p256dh, auth, ` + c.timezoneExpr(ctx) + `
+	q := `SELECT subscriber_id, status, endpoint, p256dh, auth, timezone
 		FROM subscribers FINAL WHERE site_id = ? AND subscriber_id IN ?`
 	rows, err := c.conn.Query(ctx, q, site, ids)
 	if err != nil {
@@ -222,7 +196,7 @@ func (c *ClickHouse) Members(ctx context.Context, a Audience, after string, limi
 			AND subscriber_id NOT IN (SELECT subscriber_id FROM segment_membership FINAL
 				WHERE site_id = ? AND segment_id IN ? AND member = 1)
 		ORDER BY subscriber_id LIMIT ?) AS m
-	LEFT JOIN (SELECT subscriber_id, ` + c.timezoneExpr(ctx) + ` AS tz FROM subscribers FINAL WHERE site_id = ?) AS s
+	LEFT JOIN (SELECT subscriber_id, timezone AS tz FROM subscribers FINAL WHERE site_id = ?) AS s
 		ON s.subscriber_id = m.subscriber_id
 	ORDER BY m.subscriber_id`
 	rows, err := c.conn.Query(ctx, q, a.Site, a.Include, after, a.Site, exclude, limit, a.Site)
